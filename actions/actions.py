@@ -1,0 +1,193 @@
+"""Custom actions: each one asks vraagbaak.antwoorden for a Reply and sends it."""
+from __future__ import annotations
+
+import abc
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, Restarted, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from vraagbaak import antwoorden
+from vraagbaak.kennisbank import knowledge_base
+
+OPTIONS_SLOT = "aangeboden_keuzes"
+
+
+def send(dispatcher: CollectingDispatcher, reply: antwoorden.Reply) -> List[EventType]:
+    """Send a Reply and remember its options for typed numbers."""
+    for message in reply.messages:
+        dispatcher.utter_message(
+            text=message.get("text"), buttons=message.get("buttons", []), json_message=message.get("custom")
+        )
+    return [SlotSet(OPTIONS_SLOT, reply.options)] if reply.options is not None else []
+
+
+class ReplyAction(Action, abc.ABC):
+    """Base class: subclasses only say which Reply to build."""
+
+    @abc.abstractmethod
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """The Reply for this turn."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Build and send the reply."""
+        return send(dispatcher, self.reply(tracker))
+
+
+class MessageAction(ReplyAction):
+    """Sends one editable bot message from the knowledge base."""
+
+    action_name: str
+    outcome = ""
+
+    @property
+    @abc.abstractmethod
+    def message_key(self) -> str:
+        """Key of the message in the knowledge base."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return self.action_name
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """The knowledge-base message."""
+        return antwoorden.text_reply(knowledge_base(), self.message_key, self.outcome or self.message_key)
+
+
+class ActionAnswerFaq(ReplyAction):
+    """Answers any FAQ intent with its official text and related questions."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_beantwoord_faq"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """Official answer for the latest intent."""
+        return antwoorden.answer_intent(knowledge_base(), tracker.get_intent_of_latest_message())
+
+
+class ActionShowMenu(ReplyAction):
+    """Lists all topics."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_toon_menu"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """The menu."""
+        return antwoorden.menu(knowledge_base())
+
+
+class ActionClarify(ReplyAction):
+    """Handles low confidence: bad input, 'Bedoelde je…?', or out of scope."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_verduidelijk"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """Clarification built from the classifier ranking."""
+        return antwoorden.clarify(knowledge_base(), tracker.latest_message)
+
+
+class ActionChooseOption(ReplyAction):
+    """Answers the offered option a typed number points at."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_kies_optie"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """Answer for the chosen option."""
+        options = tracker.get_slot(OPTIONS_SLOT) or []
+        return antwoorden.choose(knowledge_base(), options, tracker.latest_message.get("text"))
+
+
+class ActionNoneOfThese(ReplyAction):
+    """Explains what the bot can answer after 'Geen van deze'."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_geen_van_deze"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """Honest explanation plus menu."""
+        return antwoorden.none_of_these(knowledge_base())
+
+
+class ActionOutOfScope(ReplyAction):
+    """Says honestly that the question is outside what the bot knows."""
+
+    def name(self) -> Text:
+        """Rasa action name."""
+        return "action_buiten_bereik"
+
+    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+        """Out-of-scope reply plus menu."""
+        return antwoorden.out_of_scope(knowledge_base())
+
+
+class ActionDefaultFallback(MessageAction):
+    """Core fallback, e.g. a forged or unknown button payload."""
+
+    action_name = "action_default_fallback"
+    message_key = "onbekende_knop"
+
+
+class ActionForgetConversation(MessageAction):
+    """Confirms, then restarts; the tracker store drops everything before the restart."""
+
+    action_name = "action_vergeet_gesprek"
+    message_key = "vergeten"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        """Send the confirmation and restart the conversation."""
+        send(dispatcher, self.reply(tracker))
+        return [Restarted()]
+
+
+class ActionRestart(ActionForgetConversation):
+    """The /restart button forgets the conversation too."""
+
+    action_name = "action_restart"
+
+
+class ActionGreet(MessageAction):
+    """Greeting."""
+
+    action_name, message_key = "action_groet", "groet"
+
+
+class ActionGoodbye(MessageAction):
+    """Goodbye."""
+
+    action_name, message_key = "action_afscheid", "afscheid"
+
+
+class ActionThanks(MessageAction):
+    """Reply to thanks."""
+
+    action_name, message_key = "action_bedankt", "bedankt"
+
+
+class ActionAmIABot(MessageAction):
+    """Says it is a bot."""
+
+    action_name, message_key = "action_ben_ik_een_bot", "bot"
+
+
+class ActionOtherLanguage(MessageAction):
+    """Says the bot answers in Dutch."""
+
+    action_name, message_key = "action_andere_taal", "andere_taal"
+
+
+class ActionSafePath(MessageAction):
+    """Calm emergency reply with 112, before anything else."""
+
+    action_name, message_key = "action_veilig_pad", "nood"

@@ -1,0 +1,1 @@
+"""Vraagbaak: herbruikbare code naast de Rasa-acties (kennisbank, NLU-componenten, launcher, tools)."""

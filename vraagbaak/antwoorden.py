@@ -1,0 +1,139 @@
+"""Builds every bot reply from the knowledge base; pure functions, so actions stay thin and testable."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence
+
+from vraagbaak.invoer import MAX_LENGTH, input_problem, parse_choice, pick_option
+from vraagbaak.kennisbank import KnowledgeBase, Topic
+
+NONE_OF_THESE = "geen_van_deze"  # option id of the "Geen van deze" button, never a topic id
+NONE_OF_THESE_PAYLOAD = "/keuze_geen_van_deze"
+MENU_PAYLOAD = "/chat_wat_kan_je"
+FALLBACK_INTENT = "nlu_fallback"
+
+# Clarification: topics below this classifier confidence are not worth offering.
+CANDIDATE_MIN_CONFIDENCE = 0.08
+MAX_CANDIDATES = 3
+
+Message = Dict[str, Any]
+
+
+@dataclass
+class Reply:
+    """Messages to send, plus the option ids a typed number refers to afterwards."""
+
+    messages: List[Message]
+    options: Optional[List[str]] = None
+    outcome: str = "beantwoord"  # beantwoord | verduidelijkt | buiten_bereik | geen_van_deze | nood | ...
+    topic_id: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+
+def topic_button(topic: Topic) -> Dict[str, str]:
+    """A button that asks this topic directly."""
+    return {"title": topic.title, "payload": f"/{topic.intent}"}
+
+
+def text_reply(kb: KnowledgeBase, key: str, outcome: str, **values: str) -> Reply:
+    """A single bot message from the knowledge base."""
+    return Reply([{"text": kb.message(key, **values)}], outcome=outcome)
+
+
+def answer(kb: KnowledgeBase, topic: Topic) -> Reply:
+    """The official answer verbatim, then its related questions as buttons."""
+    related = [kb.by_id(r) for r in topic.related]
+    buttons = [topic_button(t) for t in related if t]
+    messages: List[Message] = [
+        {"text": topic.answer_text, "custom": {"vraagbaak": {"onderwerp": topic.id, "officieel": True}}},
+        {"text": kb.message("gerelateerd_kop"), "buttons": buttons},
+    ]
+    return Reply(messages, options=[t.id for t in related if t], topic_id=topic.id)
+
+
+def menu(kb: KnowledgeBase) -> Reply:
+    """All topics as buttons."""
+    buttons = [topic_button(t) for t in kb.topics]
+    text = kb.message("menu_intro", aantal=str(len(kb.topics)))
+    return Reply([{"text": text, "buttons": buttons}], options=[t.id for t in kb.topics], outcome="menu")
+
+
+def with_menu_button(kb: KnowledgeBase, reply: Reply) -> Reply:
+    """Attach an 'Alle vragen' button to the last message."""
+    reply.messages[-1]["buttons"] = [{"title": kb.message("knop_alle_vragen"), "payload": MENU_PAYLOAD}]
+    reply.options = ["__menu__"]
+    return reply
+
+
+def out_of_scope(kb: KnowledgeBase) -> Reply:
+    """Honest 'I cannot answer that' plus the way to the menu."""
+    return with_menu_button(kb, text_reply(kb, "buiten_bereik", "buiten_bereik"))
+
+
+def none_of_these(kb: KnowledgeBase) -> Reply:
+    """After 'Geen van deze': explain what the bot can do and offer the menu."""
+    return with_menu_button(kb, text_reply(kb, "geen_van_deze", "geen_van_deze"))
+
+
+def bad_input(kb: KnowledgeBase, problem: str) -> Reply:
+    """A clear Dutch reply for empty, too long or unreadable input."""
+    return text_reply(kb, f"invoer_{problem}", "ongeldige_invoer", maximum=str(MAX_LENGTH))
+
+
+def faq_candidates(kb: KnowledgeBase, ranking: Sequence[Dict[str, Any]]) -> List[Topic]:
+    """Most likely topics from an intent ranking, twins merged into one, best first."""
+    seen: set = set()
+    topics: List[Topic] = []
+    for entry in ranking:
+        topic = kb.by_intent(str(entry.get("name")))
+        if not topic or float(entry.get("confidence") or 0) < CANDIDATE_MIN_CONFIDENCE:
+            continue
+        if topic.id in seen or (topic.twin and topic.twin in seen):
+            continue  # the near-duplicate official questions are answered as one
+        seen.add(topic.id)
+        topics.append(topic)
+    return topics[:MAX_CANDIDATES]
+
+
+def classifier_ranking(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
+    """The classifier's own ranking, without the fallback entry the FallbackClassifier put on top."""
+    return [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+
+
+def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
+    """Unsure: answer bad input, offer 2-3 likely topics, answer a twin pair at once, or say out of scope."""
+    problem = input_problem(parse_data.get("text"))
+    if problem:
+        return bad_input(kb, problem)
+    ranking = classifier_ranking(parse_data)
+    candidates = faq_candidates(kb, ranking)
+    top_is_faq = bool(ranking) and kb.by_intent(str(ranking[0].get("name"))) is not None
+    if not candidates or not top_is_faq:
+        return out_of_scope(kb)
+    if len(candidates) == 1:
+        return answer(kb, candidates[0])
+    buttons = [topic_button(t) for t in candidates]
+    buttons.append({"title": kb.message("knop_geen_van_deze"), "payload": NONE_OF_THESE_PAYLOAD})
+    message = {"text": kb.message("verduidelijk_kop"), "buttons": buttons}
+    return Reply([message], options=[t.id for t in candidates] + [NONE_OF_THESE], outcome="verduidelijkt")
+
+
+def choose(kb: KnowledgeBase, options: Sequence[str], text: Optional[str]) -> Reply:
+    """Answer the option a typed number refers to."""
+    chosen = pick_option(options, parse_choice(text))
+    if chosen == NONE_OF_THESE:
+        return none_of_these(kb)
+    if chosen == "__menu__":
+        return menu(kb)
+    topic = kb.by_id(chosen) if chosen else None
+    if topic is None:
+        return text_reply(kb, "onbekende_keuze", "onbekende_keuze")
+    return answer(kb, topic)
+
+
+def answer_intent(kb: KnowledgeBase, intent: Optional[str]) -> Reply:
+    """Answer a topic intent; anything unknown (forged payloads) gets the unknown-button reply."""
+    topic = kb.by_intent(intent or "")
+    if topic is None:
+        return text_reply(kb, "onbekende_knop", "onbekende_knop")
+    return answer(kb, topic)

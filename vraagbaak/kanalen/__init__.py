@@ -1,0 +1,1 @@
+"""Rasa input channels with Vraagbaak's safety fixes."""

@@ -1,0 +1,93 @@
+"""Starts Rasa and the action server with privacy defaults: no telemetry, no crash reports to Rasa's Sentry."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from typing import List, Optional, Sequence
+
+from vraagbaak.paths import PROJECT_DIR
+
+PRIVATE_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    # TensorFlow's start-up chatter says nothing useful to an operator.
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+def private_environment(base: Optional[dict] = None) -> dict:
+    """The environment every Rasa process of this project runs with."""
+    env = dict(os.environ if base is None else base)
+    env.update(PRIVATE_ENV)
+    return env
+
+
+def disable_vendor_error_reporting() -> None:
+    """Rasa 3.6 starts Sentry error reporting from its CLI; replace that with a no-op."""
+    import rasa.telemetry
+
+    rasa.telemetry.initialize_error_reporting = lambda: None
+
+
+def run_rasa_cli(args: Sequence[str]) -> None:
+    """Run the `rasa` command line in this process, with error reporting disabled."""
+    os.environ.update(PRIVATE_ENV)
+    disable_vendor_error_reporting()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv = ["rasa", *args]
+    rasa_main()
+
+
+def _child(args: List[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "vraagbaak.launcher", "rasa", *args],
+        cwd=PROJECT_DIR,
+        env=private_environment(),
+    )
+
+
+def serve(model: str, rasa_port: int = 5005, action_port: int = 5055, extra: Sequence[str] = ()) -> int:
+    """Start the action server and Rasa; Ctrl-C stops both."""
+    actions = _child(["run", "actions", "--port", str(action_port), "--actions", "actions"])
+    server = _child(
+        ["run", "--model", model, "--port", str(rasa_port), "--cors", os.environ.get("VRAAGBAAK_CORS", "*"), *extra]
+    )
+    print(
+        "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"
+        f"  curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook "
+        "-H 'Content-Type: application/json' -d '{\"sender\": \"test\", \"message\": \"Wat met de pooiers?\"}'\n"
+        "  of in de terminal: make shell\n"
+        "Stoppen: Ctrl-C\n",
+        flush=True,
+    )
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in (server, actions):
+            if process.poll() is None:
+                process.send_signal(signal.SIGINT)
+        for process in (server, actions):
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """`python -m vraagbaak.launcher rasa ARGS…` or `python -m vraagbaak.launcher serve MODEL`."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["rasa"]:
+        run_rasa_cli(args[1:])
+        return 0
+    if args[:1] == ["serve"] and len(args) >= 2:
+        return serve(args[1], extra=args[2:])
+    print(main.__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,64 @@
+"""Deterministic overrides after the classifier: bad input, typed option numbers and typed titles."""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from vraagbaak.invoer import input_problem, parse_choice
+from vraagbaak.kennisbank import knowledge_base, normalise_title
+
+CHOICE_INTENT = "keuze_nummer"
+NONE_OF_THESE_INTENT = "keuze_geen_van_deze"
+MENU_INTENT = "chat_wat_kan_je"
+
+
+def _certain(intent: str) -> Dict[str, Any]:
+    return {"name": intent, "confidence": 1.0}
+
+
+def override_intent(text: Optional[str]) -> Optional[str]:
+    """The intent a message must get regardless of the classifier, or None to keep its guess."""
+    if input_problem(text):
+        return DEFAULT_NLU_FALLBACK_INTENT_NAME
+    if parse_choice(text) is not None:
+        return CHOICE_INTENT
+    kb = knowledge_base()
+    typed = normalise_title(text or "")
+    if typed == normalise_title(kb.message("knop_geen_van_deze")):
+        return NONE_OF_THESE_INTENT
+    if typed == normalise_title(kb.message("knop_meer_vragen")):
+        return MENU_INTENT
+    topic = kb.by_title(text or "")
+    return topic.intent if topic else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ChoiceAndInputGuard(GraphComponent):
+    """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ChoiceAndInputGuard":
+        """No state, nothing to train."""
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Replace the predicted intent where a deterministic rule applies."""
+        for message in messages:
+            intent = override_intent(message.get(TEXT))
+            if intent:
+                message.data[INTENT] = _certain(intent)
+                message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, _certain(intent))
+        return messages

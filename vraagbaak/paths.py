@@ -1,0 +1,10 @@
+"""File locations, always relative to this package so the working directory never matters."""
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+KNOWLEDGE_BASE_FILE = PACKAGE_DIR / "kennisbank.yml"
+DATA_DIR = PROJECT_DIR / "data"
+MODELS_DIR = PROJECT_DIR / "models"
+REPORTS_DIR = PROJECT_DIR / "reports"
+TESTS_DIR = PROJECT_DIR / "tests"
