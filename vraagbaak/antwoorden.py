@@ -102,9 +102,12 @@ def classifier_ranking(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
 
 def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
     """Unsure: answer bad input, offer 2-3 likely topics, answer a twin pair at once, or say out of scope."""
-    problem = input_problem(parse_data.get("text"))
+    text = parse_data.get("text") or ""
+    problem = input_problem(text)
     if problem:
         return bad_input(kb, problem)
+    if text.lstrip().startswith("/"):
+        return text_reply(kb, "onbekende_knop", "onbekende_knop")  # a forged or outdated button payload
     ranking = classifier_ranking(parse_data)
     candidates = faq_candidates(kb, ranking)
     top_is_faq = bool(ranking) and kb.by_intent(str(ranking[0].get("name"))) is not None

@@ -1,0 +1,109 @@
+"""Offline evaluation: parse held-out phrasings with a trained model and say what the bot would do."""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import yaml
+
+from vraagbaak import antwoorden
+from vraagbaak.kennisbank import KnowledgeBase
+
+Example = Tuple[str, str]  # (text, expected intent)
+
+ANSWERED, CLARIFIED, REJECTED, EMERGENCY, CHAT, INVALID = (
+    "beantwoord", "verduidelijkt", "buiten_bereik", "nood", "gesprek", "ongeldige_invoer",
+)
+REJECTING_INTENTS = {"chat_buiten_bereik", "chat_andere_taal"}
+
+
+def load_nlu_examples(path: Path) -> List[Example]:
+    """(text, intent) pairs from a Rasa YAML NLU file."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    pairs = []
+    for block in data.get("nlu", []):
+        for line in str(block.get("examples", "")).splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                pairs.append((line[2:].strip(), block["intent"]))
+    return pairs
+
+
+def load_nlu_dir(paths: Iterable[Path]) -> List[Example]:
+    """All examples of several NLU files."""
+    return [pair for path in paths for pair in load_nlu_examples(path)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the bot does with one message."""
+
+    kind: str
+    topic_id: Optional[str]
+    intent: str
+    confidence: float
+    candidates: Tuple[str, ...] = ()
+
+
+def outcome_of(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Outcome:
+    """Mirror the rules: which reply a parse result leads to."""
+    intent = (parse_data.get("intent") or {}).get("name") or ""
+    ranking = antwoorden.classifier_ranking(parse_data)
+    top = ranking[0] if ranking else {"name": intent, "confidence": 0.0}
+    confidence = float(top.get("confidence") or 0.0)
+    topic = kb.by_intent(intent)
+    if topic:
+        return Outcome(ANSWERED, topic.id, intent, confidence)
+    if intent == antwoorden.FALLBACK_INTENT:
+        reply = antwoorden.clarify(kb, parse_data)
+        candidates = tuple(o for o in reply.options or [] if kb.by_id(o))
+        return Outcome(reply.outcome, reply.topic_id, str(top.get("name")), confidence, candidates)
+    if intent in REJECTING_INTENTS:
+        return Outcome(REJECTED, None, intent, confidence)
+    if intent == "veilig_in_nood":
+        return Outcome(EMERGENCY, None, intent, confidence)
+    return Outcome(CHAT, None, intent, confidence)
+
+
+class ModelParser:
+    """Parses texts with a trained Rasa model, in this process."""
+
+    def __init__(self, model_path: Path) -> None:
+        """Load the model once."""
+        from rasa.core.agent import Agent
+
+        self._loop = asyncio.new_event_loop()
+        self._agent = Agent.load(str(model_path))
+
+    def parse(self, texts: Sequence[str]) -> List[Dict[str, Any]]:
+        """Parse results for each text."""
+        return [self._loop.run_until_complete(self._agent.parse_message(t)) for t in texts]
+
+
+def top_intent(parse_data: Dict[str, Any]) -> str:
+    """The classifier's best intent, before any fallback."""
+    ranking = antwoorden.classifier_ranking(parse_data)
+    return str(ranking[0]["name"]) if ranking else str((parse_data.get("intent") or {}).get("name"))
+
+
+def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float:
+    """Share of equal pairs."""
+    return sum(e == p for e, p in zip(expected, predicted)) / max(len(expected), 1)
+
+
+def scope_figures(kb: KnowledgeBase, examples: Sequence[Example], outcomes: Sequence[Outcome]) -> Dict[str, float]:
+    """Out-of-scope rejection, wrong-answer rate and clarification rate over a labelled set."""
+    in_scope = [(e, o) for e, o in zip(examples, outcomes) if kb.by_intent(e[1])]
+    out_scope = [(e, o) for e, o in zip(examples, outcomes) if e[1] == "chat_buiten_bereik"]
+    wrong = [o for e, o in in_scope if o.kind == ANSWERED and kb.by_intent(e[1]).id != o.topic_id]
+    return {
+        "oos_rejection": sum(o.kind != ANSWERED for _, o in out_scope) / max(len(out_scope), 1),
+        "oos_rejected_outright": sum(o.kind == REJECTED for _, o in out_scope) / max(len(out_scope), 1),
+        "wrong_answer_rate": len(wrong) / max(len(in_scope), 1),
+        "clarification_rate": sum(o.kind == CLARIFIED for _, o in in_scope) / max(len(in_scope), 1),
+        "answered_correctly": sum(
+            o.kind == ANSWERED and kb.by_intent(e[1]).id == o.topic_id for e, o in in_scope
+        ) / max(len(in_scope), 1),
+    }

@@ -1,0 +1,1 @@
+"""Command-line tools: benchmark, coverage and batch tests."""
