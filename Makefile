@@ -72,3 +72,6 @@ bench: $(MODEL)  ## Accuracy vs baselines, latency, training time, memory
 
 clean:  ## Remove generated files (not the venv)
 	rm -rf models reports results .pytest_cache
+
+# Website widget and browser tests (issue #4).
+-include web/web.mk

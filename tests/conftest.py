@@ -109,7 +109,7 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         )
         rasa = subprocess.Popen(
             [*launcher, "run", "--model", str(MODEL), "--port", str(rasa_port), "--endpoints", str(endpoints),
-             "--credentials", str(PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token],
+             "--credentials", str(PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token, "--cors", "*"],
             cwd=PROJECT_DIR, env=env, stdout=rasa_log, stderr=subprocess.STDOUT,
         )
         try:

@@ -1,0 +1,159 @@
+"""End to end over REST against the real Rasa server and action server."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+import requests
+
+from tests.conftest import Servers, answer_parts
+from vraagbaak.invoer import MAX_LENGTH
+from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
+
+pytestmark = pytest.mark.servers
+TOPIC_IDS = [t.id for t in knowledge_base().topics]
+
+
+def new_sender() -> str:
+    return f"test-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.mark.parametrize("topic_id", TOPIC_IDS)
+def test_official_question_gets_the_exact_answer_and_related_buttons(servers: Servers, kb: KnowledgeBase,
+                                                                     topic_id: str) -> None:
+    topic = kb.by_id(topic_id)
+    question = topic.official_question if topic.section == "Q&A" else topic.title
+    reply = answer_parts(servers.send(new_sender(), question))
+    assert reply["topic"] == topic.id
+    assert reply["text"] == topic.answer_text
+    assert [b["title"] for b in reply["buttons"]] == [kb.by_id(r).title for r in topic.related]
+
+
+@pytest.mark.parametrize("topic_id", TOPIC_IDS)
+def test_each_related_button_payload_answers_that_topic(servers: Servers, kb: KnowledgeBase, topic_id: str) -> None:
+    sender = new_sender()
+    buttons = answer_parts(servers.send(sender, f"/{kb.by_id(topic_id).intent}"))["buttons"]
+    for button, related_id in zip(buttons, kb.by_id(topic_id).related):
+        reply = answer_parts(servers.send(sender, button["payload"]))
+        assert reply["topic"] == related_id
+        assert reply["text"] == kb.by_id(related_id).answer_text
+
+
+def test_numbered_reply_after_related_questions(servers: Servers, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    servers.send(sender, "/faq_pooiers")
+    reply = answer_parts(servers.send(sender, "2"))
+    second = kb.by_id(kb.by_id("pooiers").related[1])
+    assert reply["topic"] == second.id and reply["text"] == second.answer_text
+
+
+def test_numbered_reply_after_menu(servers: Servers, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    menu = servers.send(sender, "welke vragen kan ik stellen")
+    assert len(menu[-1]["buttons"]) == 18
+    reply = answer_parts(servers.send(sender, "de derde"))
+    assert reply["topic"] == kb.topics[2].id
+
+
+CLARIFYING_PHRASES = ["sekswerk", "amnesty en prostitutie", "wat denken jullie", "standpunt", "wetten", "decriminalisering"]
+
+
+def clarification(servers: Servers, kb: KnowledgeBase, sender: str) -> list:
+    """Send vague phrasings until the bot offers a clarification; return its buttons."""
+    for text in CLARIFYING_PHRASES:
+        buttons = servers.send(sender, text)[-1].get("buttons", [])
+        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
+            return buttons
+    pytest.fail("no vague phrasing led to a clarification")
+
+
+def test_numbered_reply_after_clarification(servers: Servers, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    buttons = clarification(servers, kb, sender)
+    assert 3 <= len(buttons) <= 4  # 2-3 topics plus "Geen van deze"
+    reply = answer_parts(servers.send(sender, "1"))
+    assert reply["topic"] == kb.by_intent(buttons[0]["payload"].lstrip("/")).id
+
+
+def test_none_of_these_by_number_explains_and_offers_the_menu(servers: Servers, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    buttons = clarification(servers, kb, sender)
+    messages = servers.send(sender, str(len(buttons)))
+    assert messages[0]["text"] == kb.message("geen_van_deze")
+    assert messages[0]["buttons"][0]["payload"] == "/chat_wat_kan_je"
+    assert len(servers.send(sender, "1")[0]["buttons"]) == 18  # the menu, chosen by number
+
+
+def test_typed_button_title_answers_that_topic(servers: Servers, kb: KnowledgeBase) -> None:
+    topic = kb.by_id("belgie")
+    reply = answer_parts(servers.send(new_sender(), topic.title.upper()))
+    assert reply["topic"] == "belgie"
+
+
+BAD_INPUT = [
+    ("", "invoer_leeg"),
+    ("   ", "invoer_leeg"),
+    ("a" * (MAX_LENGTH + 500), "invoer_te_lang"),
+    ("\x00\x07\x1b", "invoer_onleesbaar"),
+    ("/faq_bestaat_niet", "onbekende_knop"),
+    ('/faq_bestaat_niet{"onderwerp": "x"}', "onbekende_knop"),
+    ("/onbekende_knop_payload", "onbekende_knop"),
+    ('/keuze_nummer{"nummer": "99"}', "onbekende_keuze"),
+]
+
+
+@pytest.mark.parametrize("text, key", BAD_INPUT)
+def test_bad_input_gets_dutch_reply_and_conversation_goes_on(servers: Servers, kb: KnowledgeBase, text, key) -> None:
+    sender = new_sender()
+    messages = servers.send(sender, text)
+    assert messages[0]["text"] == kb.message(key, maximum=str(MAX_LENGTH))
+    after = answer_parts(servers.send(sender, "Wat met de pooiers?"))
+    assert after["text"] == kb.by_id("pooiers").answer_text
+
+
+@pytest.mark.parametrize("text", [
+    "<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "'; DROP TABLE trackers; --",
+    "wat\x00met\x1bde pooiers",
+])
+def test_html_sql_and_control_characters_get_a_dutch_reply(servers: Servers, kb: KnowledgeBase, text) -> None:
+    sender = new_sender()
+    messages = servers.send(sender, text)
+    assert messages and all(m.get("text") or m.get("custom") for m in messages)
+    after = answer_parts(servers.send(sender, "Wat is het verschil tussen legaliseren en decriminaliseren van sekswerk?"))
+    assert after["topic"] == "legaliseren_decriminaliseren"
+
+
+@pytest.mark.parametrize("body", [b"{niet json", b"[1, 2, 3]", b'{"sender": {"a": 1}, "message": "hoi"}',
+                                  b'{"message": ["lijst"]}', b"\xff\xfe"])
+def test_malformed_json_gets_400_with_dutch_text(servers: Servers, kb: KnowledgeBase, body: bytes) -> None:
+    response = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", data=body,
+                             headers={"Content-Type": "application/json"}, timeout=10)
+    assert response.status_code == 400
+    assert response.json()[0]["text"] == kb.message("ongeldig_verzoek")
+    assert answer_parts(servers.send(new_sender(), "Wat met de pooiers?"))["topic"] == "pooiers"
+
+
+@pytest.mark.parametrize("text", ["vergeet dit gesprek", "opnieuw beginnen", "/restart"])
+def test_forget_deletes_the_stored_conversation(servers: Servers, kb: KnowledgeBase, text: str) -> None:
+    sender = new_sender()
+    secret = f"geheim-{uuid.uuid4().hex[:6]} wat met de pooiers"
+    servers.send(sender, secret)
+    assert secret in json.dumps(servers.tracker(sender))
+    messages = servers.send(sender, text)
+    assert messages[0]["text"] == kb.message("vergeten")
+    stored = servers.tracker(sender)
+    assert secret not in json.dumps(stored)
+    assert not [e for e in stored["events"] if e["event"] == "user"]
+
+
+def test_near_duplicate_questions_get_one_answer_each(servers: Servers, kb: KnowledgeBase) -> None:
+    for topic_id in ("oproep_decriminaliseren", "voor_decriminalisering"):
+        reply = answer_parts(servers.send(new_sender(), kb.by_id(topic_id).official_question))
+        assert reply["topic"] == topic_id
+
+
+def test_user_text_never_reaches_the_log(servers: Servers) -> None:
+    marker = f"uniekezin{uuid.uuid4().hex}"
+    servers.send(new_sender(), f"{marker} wat met de pooiers")
+    assert marker not in servers.log_path.read_text(encoding="utf-8", errors="replace")
