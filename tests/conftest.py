@@ -2,13 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
-import secrets
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
@@ -17,6 +10,7 @@ import yaml
 
 from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
 from vraagbaak.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
+from vraagbaak.serverproces import RunningServers, running_servers
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 ARTIFACTS = PROJECT_DIR / "artifacts"
@@ -40,35 +34,14 @@ def tracker_dict() -> Dict[str, Any]:
     return json.loads((TESTS_DIR / "data" / "tracker.json").read_text(encoding="utf-8"))
 
 
-def free_port() -> int:
-    """An unused TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
-    """Poll until the URL answers, failing early if the process died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} stopped with code {process.returncode}")
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(1)
-    raise TimeoutError(url)
-
-
 class Servers:
     """A running Rasa server and action server, and helpers to talk to them."""
 
-    def __init__(self, rasa_url: str, token: str, log_path: Path) -> None:
-        self.rasa_url = rasa_url
-        self.token = token
-        self.log_path = log_path
+    def __init__(self, running: RunningServers) -> None:
+        self.rasa_url = running.rasa_url
+        self.token = running.token
+        self.log_path = running.rasa_log
+        self.running = running
 
     def send(self, sender: str, message: Any, timeout: float = 30) -> List[Dict[str, Any]]:
         """POST a message to the REST channel and return the bot messages."""
@@ -89,42 +62,11 @@ class Servers:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """Start the real action server and Rasa server (REST + API with a token) for this test session."""
+    """Real action server and Rasa server (REST, socket.io, API with a token) for this test session."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    workdir = tmp_path_factory.mktemp("servers")
-    action_port, rasa_port = free_port(), free_port()
-    endpoints = workdir / "endpoints.yml"
-    config = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8"))
-    config["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
-    endpoints.write_text(yaml.safe_dump(config), encoding="utf-8")
-    token = secrets.token_hex(16)
-    log_path = workdir / "rasa.log"
-    launcher = [sys.executable, "-m", "vraagbaak.launcher", "rasa"]
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
-    with open(workdir / "actions.log", "wb") as action_log, open(log_path, "wb") as rasa_log:
-        actions = subprocess.Popen(
-            [*launcher, "run", "actions", "--port", str(action_port), "--actions", "actions"],
-            cwd=PROJECT_DIR, env=env, stdout=action_log, stderr=subprocess.STDOUT,
-        )
-        rasa = subprocess.Popen(
-            [*launcher, "run", "--model", str(MODEL), "--port", str(rasa_port), "--endpoints", str(endpoints),
-             "--credentials", str(PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token, "--cors", "*"],
-            cwd=PROJECT_DIR, env=env, stdout=rasa_log, stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(f"http://127.0.0.1:{action_port}/health", actions)
-            wait_for(f"http://127.0.0.1:{rasa_port}/", rasa)
-            wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa)
-            yield Servers(f"http://127.0.0.1:{rasa_port}", token, log_path)
-        finally:
-            for process in (rasa, actions):
-                process.terminate()
-            for process in (rasa, actions):
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    with running_servers(MODEL, tmp_path_factory.mktemp("servers")) as running:
+        yield Servers(running)
 
 
 def answer_parts(messages: List[Dict[str, Any]]) -> Dict[str, Any]:

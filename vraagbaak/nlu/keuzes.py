@@ -15,6 +15,7 @@ from vraagbaak.invoer import input_problem, parse_choice
 from vraagbaak.kennisbank import knowledge_base, normalise_title
 
 CHOICE_INTENT = "keuze_nummer"
+SAFETY_INTENT = "veilig_in_nood"
 NONE_OF_THESE_INTENT = "keuze_geen_van_deze"
 MENU_INTENT = "chat_wat_kan_je"
 
@@ -23,12 +24,15 @@ def _certain(intent: str) -> Dict[str, Any]:
     return {"name": intent, "confidence": 1.0}
 
 
-def override_intent(text: Optional[str]) -> Optional[str]:
+def override_intent(text: Optional[str], safety_confidence: float = 0.0, safety_min: float = 1.0) -> Optional[str]:
     """The intent a message must get regardless of the classifier, or None to keep its guess."""
     if input_problem(text):
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
     if parse_choice(text) is not None:
         return CHOICE_INTENT
+    if safety_confidence >= safety_min:
+        # Missing someone in danger is worse than showing 112 to someone who was not.
+        return SAFETY_INTENT
     kb = knowledge_base()
     typed = normalise_title(text or "")
     if typed == normalise_title(kb.message("knop_geen_van_deze")):
@@ -43,6 +47,15 @@ def override_intent(text: Optional[str]) -> Optional[str]:
 class ChoiceAndInputGuard(GraphComponent):
     """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
 
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        """Keep the safety threshold."""
+        self._safety_min = float(config["safety_min_confidence"])
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        """Route to the safe path once the classifier gives danger at least this confidence."""
+        return {"safety_min_confidence": 0.3}
+
     @classmethod
     def create(
         cls,
@@ -51,13 +64,15 @@ class ChoiceAndInputGuard(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> "ChoiceAndInputGuard":
-        """No state, nothing to train."""
-        return cls()
+        """Nothing to train."""
+        return cls({**cls.get_default_config(), **config})
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the predicted intent where a deterministic rule applies."""
         for message in messages:
-            intent = override_intent(message.get(TEXT))
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            safety = max((r["confidence"] for r in ranking if r.get("name") == SAFETY_INTENT), default=0.0)
+            intent = override_intent(message.get(TEXT), safety, self._safety_min)
             if intent:
                 message.data[INTENT] = _certain(intent)
                 message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, _certain(intent))
