@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
@@ -73,6 +74,10 @@ class ModelParser:
     def __init__(self, model_path: Path) -> None:
         """Load the model once."""
         from rasa.core.agent import Agent
+        from rasa.utils.log_utils import configure_structlog
+
+        # Rasa's debug log repeats every parsed text; staff tools must not print user questions.
+        configure_structlog(logging.WARNING)
 
         self._loop = asyncio.new_event_loop()
         self._agent = Agent.load(str(model_path))

@@ -11,6 +11,8 @@ from vraagbaak.paths import PROJECT_DIR
 
 PRIVATE_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
+    # Same data and config give the same model, so CI reproduces the figures measured locally.
+    "TF_DETERMINISTIC_OPS": "1",
     # TensorFlow's start-up chatter says nothing useful to an operator.
     "TF_CPP_MIN_LOG_LEVEL": "2",
 }

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import requests
 import yaml
@@ -72,7 +72,13 @@ def stop(processes: Sequence[subprocess.Popen]) -> None:
 
 
 @contextlib.contextmanager
-def running_servers(model: Path, workdir: Path, extra_rasa_args: Sequence[str] = ()) -> Iterator[RunningServers]:
+def running_servers(
+    model: Path,
+    workdir: Path,
+    extra_rasa_args: Sequence[str] = (),
+    credentials: Optional[Path] = None,
+    extra_env: Optional[Dict[str, str]] = None,
+) -> Iterator[RunningServers]:
     """Run the action server and Rasa (REST, socket.io, token-protected API) until the block ends."""
     action_port, rasa_port = free_port(), free_port()
     endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8"))
@@ -80,7 +86,7 @@ def running_servers(model: Path, workdir: Path, extra_rasa_args: Sequence[str] =
     endpoints_file = workdir / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     token = secrets.token_hex(16)
-    env = private_environment(dict(os.environ))
+    env = private_environment({**os.environ, **(extra_env or {})})
     rasa_log, action_log = workdir / "rasa.log", workdir / "actions.log"
     with open(action_log, "wb") as action_out, open(rasa_log, "wb") as rasa_out:
         actions = subprocess.Popen(
@@ -90,7 +96,7 @@ def running_servers(model: Path, workdir: Path, extra_rasa_args: Sequence[str] =
         rasa = subprocess.Popen(
             rasa_command([
                 "run", "--model", str(model), "--port", str(rasa_port), "--endpoints", str(endpoints_file),
-                "--credentials", str(PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token,
+                "--credentials", str(credentials or PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token,
                 "--cors", "*", *extra_rasa_args,
             ]),
             cwd=PROJECT_DIR, env=env, stdout=rasa_out, stderr=subprocess.STDOUT,

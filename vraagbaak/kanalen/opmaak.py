@@ -1,0 +1,173 @@
+"""Channel-independent layout: long texts split under a channel limit, buttons as numbered lists or groups.
+
+Pure functions only, so every channel renders the same way and the rules are unit-tested in one place.
+
+Splitting contract (`split_text`): separators stay at the END of the part before them, so
+``"".join(split_text(text, limit)) == text`` always holds, and every part measures at most `limit`.
+What a channel sends, joined, is therefore exactly the official text.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
+
+TELEGRAM_LIMIT = 4096  # Telegram sendMessage text, counted in UTF-16 code units
+TWILIO_LIMIT = 1600  # Twilio message body, WhatsApp and SMS
+MESSENGER_LIMIT = 2000  # Messenger text message
+MESSENGER_TEMPLATE_LIMIT = 640  # text above the buttons of a Messenger button template
+MESSENGER_MAX_BUTTONS = 3  # buttons per Messenger button template
+MESSENGER_TITLE_LIMIT = 20  # Messenger postback button title
+TELEGRAM_CALLBACK_LIMIT = 64  # bytes of callback_data of a Telegram inline button
+
+MARKER_KEY = "vraagbaak"  # the bot's internal custom marker; never shown to users
+ELLIPSIS = "…"
+
+Measure = Callable[[str], int]
+Button = Mapping[str, Any]
+
+# Cut points, most preferred first. Each pattern ends in the whole whitespace run, so a cut never
+# leaves leading whitespace in the next part.
+_BOUNDARIES: Tuple[Pattern[str], ...] = (
+    re.compile(r"\n[ \t\r\f\v]*\n\s*"),  # paragraph
+    re.compile(r"\n\s*"),  # line
+    re.compile(r"[.?!…][\"'”’)\]]*\s+"),  # sentence end, also after a closing quote or bracket
+    re.compile(r"\s+"),  # word
+)
+_VISIBLE = re.compile(r"\S")
+
+
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units, the way Telegram counts message length."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int, measure: Measure = len) -> List[str]:
+    """Split text into parts of at most `limit`, cutting at the best boundary; "".join(parts) == text."""
+    if limit < 1:
+        raise ValueError("limit must be positive")
+    parts: List[str] = []
+    start = 0
+    stop = len(text.rstrip())  # cuts stay before this, so the last part is never whitespace only
+    while measure(text[start:]) > limit:
+        cut = _cut(text, start, stop, limit, measure)
+        parts.append(text[start:cut])
+        start = cut
+    if start < len(text):
+        parts.append(text[start:])
+    return parts
+
+
+def _cut(text: str, start: int, stop: int, limit: int, measure: Measure) -> int:
+    """Where the part starting at `start` ends: the best boundary that fits, else a hard cut."""
+    end = _window_end(text, start, limit, measure)
+    visible = _first_visible(text, start)
+    for pattern in _BOUNDARIES:
+        cut = _last_boundary(pattern, text, start, end, visible)
+        if cut is not None:
+            return cut
+    # A whitespace run too long to fit: cut inside or before it rather than inside a word.
+    cut = _whitespace_cut(text, visible, min(end, stop - 1))
+    if cut is not None:
+        return cut
+    return min(end, stop - 1) if stop - 1 > start else end
+
+
+def _window_end(text: str, start: int, limit: int, measure: Measure) -> int:
+    """The largest end such that text[start:end] still measures at most `limit`."""
+    if measure is len:
+        return min(len(text), start + limit)
+    low, high = start, len(text)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if measure(text[start:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    if low == start:
+        raise ValueError(f"one character measures more than the limit {limit}")
+    return low
+
+
+def _first_visible(text: str, start: int) -> int:
+    """Index of the first non-whitespace character at or after `start` (len(text) if none)."""
+    match = _VISIBLE.search(text, start)
+    return match.start() if match else len(text)
+
+
+def _last_boundary(pattern: Pattern[str], text: str, start: int, end: int, visible: int) -> Optional[int]:
+    """The last cut after a `pattern` match that fits in the window and leaves visible text in the part."""
+    best = None
+    for match in pattern.finditer(text, start):
+        if match.start() >= end:
+            break
+        if visible < match.end() <= end:
+            best = match.end()
+    return best
+
+
+def _whitespace_cut(text: str, visible: int, end: int) -> Optional[int]:
+    """The last position in the window next to whitespace, after some visible text."""
+    for cut in range(end, visible, -1):
+        if text[cut - 1].isspace() or (cut < len(text) and text[cut].isspace()):
+            return cut
+    return None
+
+
+def numbered_list(titles: Sequence[str], first: int = 1) -> str:
+    """'1. Titel' lines; the numbers are what a user types to choose."""
+    return "\n".join(f"{number}. {title}" for number, title in enumerate(titles, first))
+
+
+def numbered_choices(text: str, buttons: Sequence[Button], hint: str) -> str:
+    """Text, the button titles as a numbered list (payloads never shown), then the typing hint."""
+    if not buttons:
+        return text
+    lines = numbered_list([str(b["title"]) for b in buttons])
+    return f"{text}\n{lines}\n\n{hint}" if text else f"{lines}\n\n{hint}"
+
+
+def without_marker(custom: Any) -> Any:
+    """Custom JSON minus the bot's internal marker; None when nothing is left to send."""
+    if not isinstance(custom, dict):
+        return custom
+    rest = {key: value for key, value in custom.items() if key != MARKER_KEY}
+    return rest or None
+
+
+def short_title(title: str, limit: int = MESSENGER_TITLE_LIMIT) -> str:
+    """A title that fits a button: cut at a word where possible, with an ellipsis."""
+    if len(title) <= limit:
+        return title
+    head = title[: limit - len(ELLIPSIS)]
+    word_end = head.rfind(" ")
+    if word_end >= limit // 2:  # only drop the partial word when that keeps enough of the title
+        head = head[:word_end]
+    return head.rstrip(" :,;-–") + ELLIPSIS
+
+
+@dataclass(frozen=True)
+class ButtonGroup:
+    """One Messenger button template: its text and at most three postback buttons."""
+
+    text: str
+    buttons: List[Dict[str, str]]
+
+
+def messenger_groups(text: str, buttons: Sequence[Button]) -> List[ButtonGroup]:
+    """All buttons in groups of three, numbered on across groups, so no option is ever dropped."""
+    size = MESSENGER_MAX_BUTTONS
+    # Full titles go in the text when a button title is cut short, or when there is a choice to type.
+    numbered = len(buttons) > 1 or not text or any(len(str(b["title"])) > MESSENGER_TITLE_LIMIT for b in buttons)
+    groups: List[ButtonGroup] = []
+    for first in range(0, len(buttons), size):
+        chunk = buttons[first : first + size]
+        lines = numbered_list([str(b["title"]) for b in chunk], first + 1) if numbered else ""
+        head = text if first == 0 else ""
+        groups.append(ButtonGroup("\n".join(p for p in (head, lines) if p), [postback(b) for b in chunk]))
+    return groups
+
+
+def postback(button: Button) -> Dict[str, str]:
+    """A Messenger postback button with a title that fits."""
+    return {"type": "postback", "title": short_title(str(button["title"])), "payload": str(button["payload"])}
