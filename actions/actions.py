@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet
@@ -31,8 +31,8 @@ class ReplyAction(Action, abc.ABC):
         """The Reply for this turn."""
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Build and send the reply."""
         return send(dispatcher, self.reply(tracker))
 
@@ -48,7 +48,7 @@ class MessageAction(ReplyAction):
     def message_key(self) -> str:
         """Key of the message in the knowledge base."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return self.action_name
 
@@ -60,7 +60,7 @@ class MessageAction(ReplyAction):
 class ActionAnswerFaq(ReplyAction):
     """Answers any FAQ intent with its official text and related questions."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_beantwoord_faq"
 
@@ -72,7 +72,7 @@ class ActionAnswerFaq(ReplyAction):
 class ActionShowMenu(ReplyAction):
     """Lists all topics."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_toon_menu"
 
@@ -84,7 +84,7 @@ class ActionShowMenu(ReplyAction):
 class ActionClarify(ReplyAction):
     """Handles low confidence: bad input, 'Bedoelde je…?', or out of scope."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_verduidelijk"
 
@@ -96,7 +96,7 @@ class ActionClarify(ReplyAction):
 class ActionChooseOption(ReplyAction):
     """Answers the offered option a typed number points at."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_kies_optie"
 
@@ -109,7 +109,7 @@ class ActionChooseOption(ReplyAction):
 class ActionNoneOfThese(ReplyAction):
     """Explains what the bot can answer after 'Geen van deze'."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_geen_van_deze"
 
@@ -121,7 +121,7 @@ class ActionNoneOfThese(ReplyAction):
 class ActionOutOfScope(ReplyAction):
     """Says honestly that the question is outside what the bot knows."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         """Rasa action name."""
         return "action_buiten_bereik"
 
@@ -144,8 +144,8 @@ class ActionForgetConversation(MessageAction):
     message_key = "vergeten"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
         """Send the confirmation and restart the conversation."""
         send(dispatcher, self.reply(tracker))
         return [Restarted()]

@@ -46,7 +46,9 @@ class Servers:
     def send(self, sender: str, message: Any, timeout: float = 30) -> List[Dict[str, Any]]:
         """POST a message to the REST channel and return the bot messages."""
         response = requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=timeout
+            f"{self.rasa_url}/webhooks/rest/webhook",
+            json={"sender": sender, "message": message},
+            timeout=timeout,
         )
         assert response.status_code == 200, response.text
         return list(response.json())
@@ -82,4 +84,9 @@ def answer_parts(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
             texts.append(message["text"])
         if message.get("buttons"):
             buttons = message["buttons"]
-    return {"text": "\n\n".join(texts), "topic": topic, "buttons": buttons, "all_text": [m.get("text") for m in messages]}
+    return {
+        "text": "\n\n".join(texts),
+        "topic": topic,
+        "buttons": buttons,
+        "all_text": [m.get("text") for m in messages],
+    }

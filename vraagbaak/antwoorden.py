@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Sequence
 
 from vraagbaak.invoer import MAX_LENGTH, input_problem, parse_choice, pick_option
 from vraagbaak.kennisbank import KnowledgeBase, Topic
@@ -24,9 +24,9 @@ class Reply:
     """Messages to send, plus the option ids a typed number refers to afterwards."""
 
     messages: List[Message]
-    options: Optional[List[str]] = None
+    options: List[str] | None = None
     outcome: str = "beantwoord"  # beantwoord | verduidelijkt | buiten_bereik | geen_van_deze | nood | ...
-    topic_id: Optional[str] = None
+    topic_id: str | None = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
 
@@ -121,7 +121,7 @@ def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
     return Reply([message], options=[t.id for t in candidates] + [NONE_OF_THESE], outcome="verduidelijkt")
 
 
-def choose(kb: KnowledgeBase, options: Sequence[str], text: Optional[str]) -> Reply:
+def choose(kb: KnowledgeBase, options: Sequence[str], text: str | None) -> Reply:
     """Answer the option a typed number refers to."""
     chosen = pick_option(options, parse_choice(text))
     if chosen == NONE_OF_THESE:
@@ -134,7 +134,7 @@ def choose(kb: KnowledgeBase, options: Sequence[str], text: Optional[str]) -> Re
     return answer(kb, topic)
 
 
-def answer_intent(kb: KnowledgeBase, intent: Optional[str]) -> Reply:
+def answer_intent(kb: KnowledgeBase, intent: str | None) -> Reply:
     """Answer a topic intent; anything unknown (forged payloads) gets the unknown-button reply."""
     topic = kb.by_intent(intent or "")
     if topic is None:

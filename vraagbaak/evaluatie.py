@@ -5,7 +5,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
 import yaml
 
@@ -15,7 +15,12 @@ from vraagbaak.kennisbank import KnowledgeBase
 Example = Tuple[str, str]  # (text, expected intent)
 
 ANSWERED, CLARIFIED, REJECTED, EMERGENCY, CHAT, INVALID = (
-    "beantwoord", "verduidelijkt", "buiten_bereik", "nood", "gesprek", "ongeldige_invoer",
+    "beantwoord",
+    "verduidelijkt",
+    "buiten_bereik",
+    "nood",
+    "gesprek",
+    "ongeldige_invoer",
 )
 REJECTING_INTENTS = {"chat_buiten_bereik", "chat_andere_taal"}
 
@@ -42,7 +47,7 @@ class Outcome:
     """What the bot does with one message."""
 
     kind: str
-    topic_id: Optional[str]
+    topic_id: str | None
     intent: str
     confidence: float
     candidates: Tuple[str, ...] = ()
@@ -95,20 +100,26 @@ def top_intent(parse_data: Dict[str, Any]) -> str:
 
 def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float:
     """Share of equal pairs."""
-    return sum(e == p for e, p in zip(expected, predicted)) / max(len(expected), 1)
+    return sum(e == p for e, p in zip(expected, predicted, strict=True)) / max(len(expected), 1)
 
 
-def scope_figures(kb: KnowledgeBase, examples: Sequence[Example], outcomes: Sequence[Outcome]) -> Dict[str, float]:
+def scope_figures(
+    kb: KnowledgeBase, examples: Sequence[Example], outcomes: Sequence[Outcome]
+) -> Dict[str, float]:
     """Out-of-scope rejection, wrong-answer rate and clarification rate over a labelled set."""
-    in_scope = [(e, o) for e, o in zip(examples, outcomes) if kb.by_intent(e[1])]
-    out_scope = [(e, o) for e, o in zip(examples, outcomes) if e[1] == "chat_buiten_bereik"]
-    wrong = [o for e, o in in_scope if o.kind == ANSWERED and kb.by_intent(e[1]).id != o.topic_id]
+    expected_topic = {t.intent: t.id for t in kb.topics}
+    pairs = list(zip(examples, outcomes, strict=True))
+    in_scope = [(expected_topic[e[1]], o) for e, o in pairs if e[1] in expected_topic]
+    out_scope = [o for e, o in pairs if e[1] == "chat_buiten_bereik"]
+    answered = [(topic, o) for topic, o in in_scope if o.kind == ANSWERED]
+
+    def share(count: int, total: int) -> float:
+        return count / max(total, 1)
+
     return {
-        "oos_rejection": sum(o.kind != ANSWERED for _, o in out_scope) / max(len(out_scope), 1),
-        "oos_rejected_outright": sum(o.kind == REJECTED for _, o in out_scope) / max(len(out_scope), 1),
-        "wrong_answer_rate": len(wrong) / max(len(in_scope), 1),
-        "clarification_rate": sum(o.kind == CLARIFIED for _, o in in_scope) / max(len(in_scope), 1),
-        "answered_correctly": sum(
-            o.kind == ANSWERED and kb.by_intent(e[1]).id == o.topic_id for e, o in in_scope
-        ) / max(len(in_scope), 1),
+        "oos_rejection": share(sum(o.kind != ANSWERED for o in out_scope), len(out_scope)),
+        "oos_rejected_outright": share(sum(o.kind == REJECTED for o in out_scope), len(out_scope)),
+        "wrong_answer_rate": share(sum(topic != o.topic_id for topic, o in answered), len(in_scope)),
+        "clarification_rate": share(sum(o.kind == CLARIFIED for _, o in in_scope), len(in_scope)),
+        "answered_correctly": share(sum(topic == o.topic_id for topic, o in answered), len(in_scope)),
     }

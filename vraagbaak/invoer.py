@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Optional, Sequence
+from typing import Sequence
 
 MAX_LENGTH = 1000
 TOO_LONG = "te_lang"
@@ -11,8 +11,19 @@ EMPTY = "leeg"
 UNREADABLE = "onleesbaar"
 
 _ORDINALS = {
-    "eerste": 1, "een": 1, "één": 1, "tweede": 2, "twee": 2, "derde": 3, "drie": 3,
-    "vierde": 4, "vier": 4, "vijfde": 5, "vijf": 5, "zesde": 6, "zes": 6,
+    "eerste": 1,
+    "een": 1,
+    "één": 1,
+    "tweede": 2,
+    "twee": 2,
+    "derde": 3,
+    "drie": 3,
+    "vierde": 4,
+    "vier": 4,
+    "vijfde": 5,
+    "vijf": 5,
+    "zesde": 6,
+    "zes": 6,
 }
 _CHOICE = re.compile(
     r"^\s*(?:(?:nr|nummer|optie|keuze|vraag)\.?\s*)?(?:de\s+|het\s+)?(\d{1,2}|[a-zé]+)\s*[.)!]?\s*$",
@@ -27,7 +38,7 @@ def strip_control_characters(text: str) -> str:
     )
 
 
-def input_problem(text: Optional[str]) -> Optional[str]:
+def input_problem(text: str | None) -> str | None:
     """Why this text cannot be answered as a question (empty, too long, unreadable), or None."""
     if text is None or not text.strip():
         return EMPTY
@@ -38,7 +49,7 @@ def input_problem(text: Optional[str]) -> Optional[str]:
     return None
 
 
-def parse_choice(text: Optional[str]) -> Optional[int]:
+def parse_choice(text: str | None) -> int | None:
     """The option number a user typed ('2', 'nummer 2', 'de tweede'), or None."""
     match = _CHOICE.match(text or "")
     if not match:
@@ -51,7 +62,7 @@ def parse_choice(text: Optional[str]) -> Optional[int]:
     return _ORDINALS.get(word)
 
 
-def pick_option(options: Sequence[str], number: Optional[int]) -> Optional[str]:
+def pick_option(options: Sequence[str], number: int | None) -> str | None:
     """The offered option for a 1-based number (-1 means the last), or None if out of range."""
     if number is None or not options:
         return None

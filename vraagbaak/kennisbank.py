@@ -4,13 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Tuple
 
 import yaml
 
 from vraagbaak.paths import KNOWLEDGE_BASE_FILE
 
-Block = Dict[str, Union[str, List[str]]]
+Block = Dict[str, str | List[str]]
 BULLET = "• "
 
 
@@ -25,7 +25,7 @@ class Topic:
     title: str
     answer_blocks: Tuple[Block, ...]
     related: Tuple[str, ...]
-    twin: Optional[str] = None
+    twin: str | None = None
 
     @property
     def answer_text(self) -> str:
@@ -52,15 +52,15 @@ class KnowledgeBase:
     messages: Dict[str, str]
     corrections: Tuple[Dict[str, str], ...]
 
-    def by_id(self, topic_id: str) -> Optional[Topic]:
+    def by_id(self, topic_id: str) -> Topic | None:
         """Topic with this id, or None."""
         return next((t for t in self.topics if t.id == topic_id), None)
 
-    def by_intent(self, intent: str) -> Optional[Topic]:
+    def by_intent(self, intent: str) -> Topic | None:
         """Topic answered for this intent, or None."""
         return next((t for t in self.topics if t.intent == intent), None)
 
-    def by_title(self, text: str) -> Optional[Topic]:
+    def by_title(self, text: str) -> Topic | None:
         """Topic whose display title the user typed (case and punctuation ignored), or None."""
         wanted = normalise_title(text)
         return next((t for t in self.topics if normalise_title(t.title) == wanted), None)

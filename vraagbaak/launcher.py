@@ -5,7 +5,7 @@ import os
 import signal
 import subprocess
 import sys
-from typing import List, Optional, Sequence
+from typing import List, Sequence
 
 from vraagbaak.paths import PROJECT_DIR
 
@@ -18,7 +18,7 @@ PRIVATE_ENV = {
 }
 
 
-def private_environment(base: Optional[dict] = None) -> dict:
+def private_environment(base: dict | None = None) -> dict:
     """The environment every Rasa process of this project runs with."""
     env = dict(os.environ if base is None else base)
     env.update(PRIVATE_ENV)
@@ -54,12 +54,21 @@ def serve(model: str, rasa_port: int = 5005, action_port: int = 5055, extra: Seq
     """Start the action server and Rasa; Ctrl-C stops both."""
     actions = _child(["run", "actions", "--port", str(action_port), "--actions", "actions"])
     server = _child(
-        ["run", "--model", model, "--port", str(rasa_port), "--cors", os.environ.get("VRAAGBAAK_CORS", "*"), *extra]
+        [
+            "run",
+            "--model",
+            model,
+            "--port",
+            str(rasa_port),
+            "--cors",
+            os.environ.get("VRAAGBAAK_CORS", "*"),
+            *extra,
+        ]
     )
     print(
         "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"
         f"  curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook "
-        "-H 'Content-Type: application/json' -d '{\"sender\": \"test\", \"message\": \"Wat met de pooiers?\"}'\n"
+        '-H \'Content-Type: application/json\' -d \'{"sender": "test", "message": "Wat met de pooiers?"}\'\n'
         "  of in de terminal: make shell\n"
         "Stoppen: Ctrl-C\n",
         flush=True,
@@ -79,7 +88,7 @@ def serve(model: str, rasa_port: int = 5005, action_port: int = 5055, extra: Seq
                 process.kill()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """`python -m vraagbaak.launcher rasa ARGS…` or `python -m vraagbaak.launcher serve MODEL`."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["rasa"]:

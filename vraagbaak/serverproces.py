@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Sequence
 
 import requests
 import yaml
@@ -31,7 +31,7 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> Non
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"{process.args} stopped with code {process.returncode}")
+            raise RuntimeError(f"{process.args!r} stopped with code {process.returncode}")
         try:
             if requests.get(url, timeout=2).status_code < 500:
                 return
@@ -76,8 +76,8 @@ def running_servers(
     model: Path,
     workdir: Path,
     extra_rasa_args: Sequence[str] = (),
-    credentials: Optional[Path] = None,
-    extra_env: Optional[Dict[str, str]] = None,
+    credentials: Path | None = None,
+    extra_env: Dict[str, str] | None = None,
 ) -> Iterator[RunningServers]:
     """Run the action server and Rasa (REST, socket.io, token-protected API) until the block ends."""
     action_port, rasa_port = free_port(), free_port()
@@ -91,22 +91,47 @@ def running_servers(
     with open(action_log, "wb") as action_out, open(rasa_log, "wb") as rasa_out:
         actions = subprocess.Popen(
             rasa_command(["run", "actions", "--port", str(action_port), "--actions", "actions"]),
-            cwd=PROJECT_DIR, env=env, stdout=action_out, stderr=subprocess.STDOUT,
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=action_out,
+            stderr=subprocess.STDOUT,
         )
         rasa = subprocess.Popen(
-            rasa_command([
-                "run", "--model", str(model), "--port", str(rasa_port), "--endpoints", str(endpoints_file),
-                "--credentials", str(credentials or PROJECT_DIR / "credentials.yml"), "--enable-api", "--auth-token", token,
-                "--cors", "*", *extra_rasa_args,
-            ]),
-            cwd=PROJECT_DIR, env=env, stdout=rasa_out, stderr=subprocess.STDOUT,
+            rasa_command(
+                [
+                    "run",
+                    "--model",
+                    str(model),
+                    "--port",
+                    str(rasa_port),
+                    "--endpoints",
+                    str(endpoints_file),
+                    "--credentials",
+                    str(credentials or PROJECT_DIR / "credentials.yml"),
+                    "--enable-api",
+                    "--auth-token",
+                    token,
+                    "--cors",
+                    "*",
+                    *extra_rasa_args,
+                ]
+            ),
+            cwd=PROJECT_DIR,
+            env=env,
+            stdout=rasa_out,
+            stderr=subprocess.STDOUT,
         )
         try:
             wait_for(f"http://127.0.0.1:{action_port}/health", actions)
             wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa)
             yield RunningServers(
-                f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", token, rasa, actions,
-                rasa_log, action_log,
+                f"http://127.0.0.1:{rasa_port}",
+                f"http://127.0.0.1:{action_port}",
+                token,
+                rasa,
+                actions,
+                rasa_log,
+                action_log,
             )
         finally:
             stop([rasa, actions])

@@ -20,8 +20,9 @@ def new_sender() -> str:
 
 
 @pytest.mark.parametrize("topic_id", TOPIC_IDS)
-def test_official_question_gets_the_exact_answer_and_related_buttons(servers: Servers, kb: KnowledgeBase,
-                                                                     topic_id: str) -> None:
+def test_official_question_gets_the_exact_answer_and_related_buttons(
+    servers: Servers, kb: KnowledgeBase, topic_id: str
+) -> None:
     topic = kb.by_id(topic_id)
     question = topic.official_question if topic.section == "Q&A" else topic.title
     reply = answer_parts(servers.send(new_sender(), question))
@@ -31,10 +32,12 @@ def test_official_question_gets_the_exact_answer_and_related_buttons(servers: Se
 
 
 @pytest.mark.parametrize("topic_id", TOPIC_IDS)
-def test_each_related_button_payload_answers_that_topic(servers: Servers, kb: KnowledgeBase, topic_id: str) -> None:
+def test_each_related_button_payload_answers_that_topic(
+    servers: Servers, kb: KnowledgeBase, topic_id: str
+) -> None:
     sender = new_sender()
     buttons = answer_parts(servers.send(sender, f"/{kb.by_id(topic_id).intent}"))["buttons"]
-    for button, related_id in zip(buttons, kb.by_id(topic_id).related):
+    for button, related_id in zip(buttons, kb.by_id(topic_id).related, strict=True):
         reply = answer_parts(servers.send(sender, button["payload"]))
         assert reply["topic"] == related_id
         assert reply["text"] == kb.by_id(related_id).answer_text
@@ -56,7 +59,14 @@ def test_numbered_reply_after_menu(servers: Servers, kb: KnowledgeBase) -> None:
     assert reply["topic"] == kb.topics[2].id
 
 
-CLARIFYING_PHRASES = ["sekswerk", "amnesty en prostitutie", "wat denken jullie", "standpunt", "wetten", "decriminalisering"]
+CLARIFYING_PHRASES = [
+    "sekswerk",
+    "amnesty en prostitutie",
+    "wat denken jullie",
+    "standpunt",
+    "wetten",
+    "decriminalisering",
+]
 
 
 def clarification(servers: Servers, kb: KnowledgeBase, sender: str) -> list:
@@ -104,7 +114,9 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize("text, key", BAD_INPUT)
-def test_bad_input_gets_dutch_reply_and_conversation_goes_on(servers: Servers, kb: KnowledgeBase, text, key) -> None:
+def test_bad_input_gets_dutch_reply_and_conversation_goes_on(
+    servers: Servers, kb: KnowledgeBase, text, key
+) -> None:
     sender = new_sender()
     messages = servers.send(sender, text)
     assert messages[0]["text"] == kb.message(key, maximum=str(MAX_LENGTH))
@@ -112,23 +124,42 @@ def test_bad_input_gets_dutch_reply_and_conversation_goes_on(servers: Servers, k
     assert after["text"] == kb.by_id("pooiers").answer_text
 
 
-@pytest.mark.parametrize("text", [
-    "<img src=x onerror=alert(1)>", "<script>alert('x')</script>", "'; DROP TABLE trackers; --",
-    "wat\x00met\x1bde pooiers",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<img src=x onerror=alert(1)>",
+        "<script>alert('x')</script>",
+        "'; DROP TABLE trackers; --",
+        "wat\x00met\x1bde pooiers",
+    ],
+)
 def test_html_sql_and_control_characters_get_a_dutch_reply(servers: Servers, kb: KnowledgeBase, text) -> None:
     sender = new_sender()
     messages = servers.send(sender, text)
     assert messages and all(m.get("text") or m.get("custom") for m in messages)
-    after = answer_parts(servers.send(sender, "Wat is het verschil tussen legaliseren en decriminaliseren van sekswerk?"))
+    after = answer_parts(
+        servers.send(sender, "Wat is het verschil tussen legaliseren en decriminaliseren van sekswerk?")
+    )
     assert after["topic"] == "legaliseren_decriminaliseren"
 
 
-@pytest.mark.parametrize("body", [b"{niet json", b"[1, 2, 3]", b'{"sender": {"a": 1}, "message": "hoi"}',
-                                  b'{"message": ["lijst"]}', b"\xff\xfe"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{niet json",
+        b"[1, 2, 3]",
+        b'{"sender": {"a": 1}, "message": "hoi"}',
+        b'{"message": ["lijst"]}',
+        b"\xff\xfe",
+    ],
+)
 def test_malformed_json_gets_400_with_dutch_text(servers: Servers, kb: KnowledgeBase, body: bytes) -> None:
-    response = requests.post(f"{servers.rasa_url}/webhooks/rest/webhook", data=body,
-                             headers={"Content-Type": "application/json"}, timeout=10)
+    response = requests.post(
+        f"{servers.rasa_url}/webhooks/rest/webhook",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 400
     assert response.json()[0]["text"] == kb.message("ongeldig_verzoek")
     assert answer_parts(servers.send(new_sender(), "Wat met de pooiers?"))["topic"] == "pooiers"

@@ -106,9 +106,20 @@ class Site:
         self.exit_url = f"http://127.0.0.1:{port}/neutraal.html"
         self.rasa_url = rasa_url
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "vraagbaak.web", "--port", str(port), "--server", rasa_url,
-             "--exit-url", self.exit_url],
-            cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "vraagbaak.web",
+                "--port",
+                str(port),
+                "--server",
+                rasa_url,
+                "--exit-url",
+                self.exit_url,
+            ],
+            cwd=PROJECT_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 20
         while True:
@@ -160,8 +171,9 @@ def site(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Site]:
 class Session:
     """One fresh browser context on the demo page, with everything the tests watch for."""
 
-    def __init__(self, browser: Browser, site: Site, width: int = 1000, height: int = 900,
-                 bypass_csp: bool = False) -> None:
+    def __init__(
+        self, browser: Browser, site: Site, width: int = 1000, height: int = 900, bypass_csp: bool = False
+    ) -> None:
         self.site = site
         self.context: BrowserContext = browser.new_context(
             viewport={"width": width, "height": height}, bypass_csp=bypass_csp, locale="nl-NL"
@@ -191,7 +203,9 @@ class Session:
     def wait_for_answer(self, topic: Topic) -> None:
         """Wait until the last bot turn shows exactly this topic's official answer."""
         try:
-            self.page.wait_for_function(f"expected => ({SHOWN_ANSWER_JS})() === expected", arg=topic.answer_text)
+            self.page.wait_for_function(
+                f"expected => ({SHOWN_ANSWER_JS})() === expected", arg=topic.answer_text
+            )
         except Exception:
             shown = self.page.evaluate(SHOWN_ANSWER_JS)
             assert shown == topic.answer_text, f"answer for {topic.id} not shown"
@@ -233,8 +247,9 @@ def topic_by_question(kb: KnowledgeBase, question: str) -> Topic:
     ["Wat met de “pooiers”?", "Waarom is Amnesty International voor decriminalisering?"],
     ids=["pooiers", "met-opsomming"],
 )
-def test_typed_official_question_shows_the_official_answer(session: Session, kb: KnowledgeBase,
-                                                           question: str) -> None:
+def test_typed_official_question_shows_the_official_answer(
+    session: Session, kb: KnowledgeBase, question: str
+) -> None:
     topic = topic_by_question(kb, question)
     session.ask(question)
     session.wait_for_answer(topic)
@@ -386,7 +401,9 @@ def test_no_serious_accessibility_problems(browser: Browser, site: Site, kb: Kno
         checked.page.add_script_tag(path=str(AXE))
         results = checked.page.evaluate("axe.run(document)")
         ARTIFACTS.mkdir(exist_ok=True)
-        (ARTIFACTS / "widget-axe.json").write_text(json.dumps(results["violations"], indent=2), encoding="utf-8")
+        (ARTIFACTS / "widget-axe.json").write_text(
+            json.dumps(results["violations"], indent=2), encoding="utf-8"
+        )
         bad = [
             f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
             for v in results["violations"]
@@ -464,7 +481,16 @@ def test_static_server_headers_and_no_path_traversal(site: Site) -> None:
     assert page.getheader("Referrer-Policy") == "no-referrer"
     body = requests.get(site.url, timeout=10).text
     assert f'data-server="{site.rasa_url}"' in body
-    for path in ["/../pyproject.toml", "/%2e%2e/pyproject.toml", "/..%2f..%2fpyproject.toml",
-                 "/node_modules/axe-core/axe.min.js", "/web.mk", "/package.json", "/%2e%2e%5cMakefile"]:
+    for path in [
+        "/../pyproject.toml",
+        "/%2e%2e/pyproject.toml",
+        "/..%2f..%2fpyproject.toml",
+        "/node_modules/axe-core/axe.min.js",
+        "/web.mk",
+        "/package.json",
+        "/%2e%2e%5cMakefile",
+    ]:
         assert raw_get(site.url, path).status == 404, path
-    assert raw_get(site.url, "/vraagbaak-widget.js").getheader("Content-Type", "").startswith("text/javascript")
+    assert (
+        raw_get(site.url, "/vraagbaak-widget.js").getheader("Content-Type", "").startswith("text/javascript")
+    )

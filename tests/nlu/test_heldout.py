@@ -36,9 +36,13 @@ def test_overall_held_out_accuracy_is_at_least_95_percent(predictions) -> None:
 
 def test_every_topic_scores_at_least_80_percent(predictions) -> None:
     hits: Dict[str, List[bool]] = defaultdict(list)
-    for (_, intent), parsed in zip(HELD_OUT, predictions):
+    for (_, intent), parsed in zip(HELD_OUT, predictions, strict=True):
         hits[intent].append(ev.top_intent(parsed) == intent)
-    low = {i: sum(h) / len(h) for i, h in hits.items() if i.startswith("faq_") and sum(h) / len(h) < PER_TOPIC_MIN}
+    low = {
+        i: sum(h) / len(h)
+        for i, h in hits.items()
+        if i.startswith("faq_") and sum(h) / len(h) < PER_TOPIC_MIN
+    }
     assert low == {}
 
 

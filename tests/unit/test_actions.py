@@ -21,14 +21,22 @@ def test_every_domain_action_is_implemented(domain) -> None:
     assert set(domain["actions"]) <= set(executor.actions)
 
 
-async def test_answer_action_sends_official_answer_and_sets_options(kb: KnowledgeBase, tracker_dict, domain) -> None:
+async def test_answer_action_sends_official_answer_and_sets_options(
+    kb: KnowledgeBase, tracker_dict, domain
+) -> None:
     dispatcher = CollectingDispatcher()
     events = await actions.ActionAnswerFaq().run(dispatcher, tracker_from(tracker_dict), domain)
     assert dispatcher.messages[0]["text"] == kb.by_id("pooiers").answer_text
     assert dispatcher.messages[0]["custom"] == {"vraagbaak": {"onderwerp": "pooiers", "officieel": True}}
     assert len(dispatcher.messages[1]["buttons"]) == 3
-    assert events == [{"event": "slot", "timestamp": None, "name": "aangeboden_keuzes",
-                       "value": list(kb.by_id("pooiers").related)}]
+    assert events == [
+        {
+            "event": "slot",
+            "timestamp": None,
+            "name": "aangeboden_keuzes",
+            "value": list(kb.by_id("pooiers").related),
+        }
+    ]
 
 
 async def test_choose_action_uses_the_offered_options(kb: KnowledgeBase, tracker_dict, domain) -> None:
@@ -46,10 +54,16 @@ async def test_forget_action_confirms_and_restarts(kb: KnowledgeBase, tracker_di
     assert [e["event"] for e in events] == ["restart"]
 
 
-@pytest.mark.parametrize("action, key", [
-    (actions.ActionSafePath, "nood"), (actions.ActionGreet, "groet"), (actions.ActionOtherLanguage, "andere_taal"),
-    (actions.ActionDefaultFallback, "onbekende_knop"), (actions.ActionAmIABot, "bot"),
-])
+@pytest.mark.parametrize(
+    "action, key",
+    [
+        (actions.ActionSafePath, "nood"),
+        (actions.ActionGreet, "groet"),
+        (actions.ActionOtherLanguage, "andere_taal"),
+        (actions.ActionDefaultFallback, "onbekende_knop"),
+        (actions.ActionAmIABot, "bot"),
+    ],
+)
 async def test_message_actions_send_their_knowledge_base_text(kb, tracker_dict, domain, action, key) -> None:
     dispatcher = CollectingDispatcher()
     await action().run(dispatcher, tracker_from(tracker_dict), domain)

@@ -6,14 +6,17 @@ from typing import Any, Dict, List
 import pytest
 
 from vraagbaak import antwoorden
-from vraagbaak.invoer import MAX_LENGTH, parse_choice, pick_option, input_problem
+from vraagbaak.invoer import MAX_LENGTH, input_problem, parse_choice, pick_option
 from vraagbaak.kennisbank import KnowledgeBase
 
 
 def parse(text: str, ranking: List[tuple]) -> Dict[str, Any]:
     entries = [{"name": n, "confidence": c} for n, c in ranking]
-    return {"text": text, "intent": {"name": "nlu_fallback", "confidence": 0.4},
-            "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}, *entries]}
+    return {
+        "text": text,
+        "intent": {"name": "nlu_fallback", "confidence": 0.4},
+        "intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}, *entries],
+    }
 
 
 def test_answer_is_official_text_then_related_buttons(kb: KnowledgeBase) -> None:
@@ -21,7 +24,9 @@ def test_answer_is_official_text_then_related_buttons(kb: KnowledgeBase) -> None
     reply = antwoorden.answer(kb, topic)
     assert reply.messages[0]["text"] == topic.answer_text
     assert reply.messages[1]["text"] == kb.message("gerelateerd_kop")
-    assert [b["payload"] for b in reply.messages[1]["buttons"]] == [f"/{kb.by_id(r).intent}" for r in topic.related]
+    assert [b["payload"] for b in reply.messages[1]["buttons"]] == [
+        f"/{kb.by_id(r).intent}" for r in topic.related
+    ]
     assert [b["title"] for b in reply.messages[1]["buttons"]] == [kb.by_id(r).title for r in topic.related]
     assert reply.options == list(topic.related)
 
@@ -33,19 +38,33 @@ def test_menu_lists_every_topic(kb: KnowledgeBase) -> None:
 
 
 def test_close_call_offers_top_topics_plus_none_of_these(kb: KnowledgeBase) -> None:
-    reply = antwoorden.clarify(kb, parse("hoe zit dat", [("faq_pooiers", 0.4), ("faq_mensenhandel", 0.35),
-                                                          ("faq_belgie", 0.1), ("faq_kritiek", 0.05)]))
+    reply = antwoorden.clarify(
+        kb,
+        parse(
+            "hoe zit dat",
+            [("faq_pooiers", 0.4), ("faq_mensenhandel", 0.35), ("faq_belgie", 0.1), ("faq_kritiek", 0.05)],
+        ),
+    )
     buttons = reply.messages[0]["buttons"]
-    assert [b["payload"] for b in buttons] == ["/faq_pooiers", "/faq_mensenhandel", "/faq_belgie",
-                                               antwoorden.NONE_OF_THESE_PAYLOAD]
+    assert [b["payload"] for b in buttons] == [
+        "/faq_pooiers",
+        "/faq_mensenhandel",
+        "/faq_belgie",
+        antwoorden.NONE_OF_THESE_PAYLOAD,
+    ]
     assert buttons[-1]["title"] == "Geen van deze"
     assert reply.options == ["pooiers", "mensenhandel", "belgie", antwoorden.NONE_OF_THESE]
     assert reply.outcome == "verduidelijkt"
 
 
 def test_near_duplicate_official_questions_get_one_answer_not_a_choice(kb: KnowledgeBase) -> None:
-    reply = antwoorden.clarify(kb, parse("waarom decriminaliseren", [("faq_voor_decriminalisering", 0.46),
-                                                                     ("faq_oproep_decriminaliseren", 0.44)]))
+    reply = antwoorden.clarify(
+        kb,
+        parse(
+            "waarom decriminaliseren",
+            [("faq_voor_decriminalisering", 0.46), ("faq_oproep_decriminaliseren", 0.44)],
+        ),
+    )
     assert reply.outcome == "beantwoord"
     assert reply.topic_id == "voor_decriminalisering"
     twin = kb.by_id("oproep_decriminaliseren")
@@ -53,16 +72,24 @@ def test_near_duplicate_official_questions_get_one_answer_not_a_choice(kb: Knowl
 
 
 def test_twins_take_one_place_among_clarification_candidates(kb: KnowledgeBase) -> None:
-    reply = antwoorden.clarify(kb, parse("x y", [("faq_oproep_decriminaliseren", 0.3),
-                                                 ("faq_voor_decriminalisering", 0.3), ("faq_beleid", 0.2)]))
+    reply = antwoorden.clarify(
+        kb,
+        parse(
+            "x y",
+            [("faq_oproep_decriminaliseren", 0.3), ("faq_voor_decriminalisering", 0.3), ("faq_beleid", 0.2)],
+        ),
+    )
     assert reply.options == ["oproep_decriminaliseren", "beleid", antwoorden.NONE_OF_THESE]
 
 
-@pytest.mark.parametrize("ranking", [
-    [("chat_buiten_bereik", 0.5), ("faq_pooiers", 0.3)],
-    [("faq_pooiers", 0.05), ("faq_belgie", 0.04)],
-    [],
-])
+@pytest.mark.parametrize(
+    "ranking",
+    [
+        [("chat_buiten_bereik", 0.5), ("faq_pooiers", 0.3)],
+        [("faq_pooiers", 0.05), ("faq_belgie", 0.04)],
+        [],
+    ],
+)
 def test_unsure_without_a_likely_topic_is_out_of_scope(kb: KnowledgeBase, ranking) -> None:
     reply = antwoorden.clarify(kb, parse("wat is het weer", ranking))
     assert reply.outcome == "buiten_bereik"
@@ -70,20 +97,40 @@ def test_unsure_without_a_likely_topic_is_out_of_scope(kb: KnowledgeBase, rankin
     assert reply.messages[0]["buttons"][0]["payload"] == antwoorden.MENU_PAYLOAD
 
 
-@pytest.mark.parametrize("text, key", [
-    ("", "invoer_leeg"), ("   \n\t", "invoer_leeg"), ("x" * (MAX_LENGTH + 1), "invoer_te_lang"),
-    ("\x00\x01\x02", "invoer_onleesbaar"), ("?!?!", "invoer_onleesbaar"), ("/onbekend", "onbekende_knop"),
-    ('/faq_onbekend{"onderwerp": "x"}', "onbekende_knop"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("", "invoer_leeg"),
+        ("   \n\t", "invoer_leeg"),
+        ("x" * (MAX_LENGTH + 1), "invoer_te_lang"),
+        ("\x00\x01\x02", "invoer_onleesbaar"),
+        ("?!?!", "invoer_onleesbaar"),
+        ("/onbekend", "onbekende_knop"),
+        ('/faq_onbekend{"onderwerp": "x"}', "onbekende_knop"),
+    ],
+)
 def test_bad_input_gets_a_clear_dutch_message(kb: KnowledgeBase, text: str, key: str) -> None:
     reply = antwoorden.clarify(kb, parse(text, [("faq_pooiers", 0.9)]))
     assert reply.messages[0]["text"] == kb.message(key, maximum=str(MAX_LENGTH))
 
 
-@pytest.mark.parametrize("text, number", [
-    ("2", 2), (" 3 ", 3), ("nummer 1", 1), ("optie 4", 4), ("nr. 2", 2), ("de tweede", 2),
-    ("Derde", 3), ("2.", 2), ("de laatste", -1), ("pooiers", None), ("2 vragen", None), ("", None),
-])
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("2", 2),
+        (" 3 ", 3),
+        ("nummer 1", 1),
+        ("optie 4", 4),
+        ("nr. 2", 2),
+        ("de tweede", 2),
+        ("Derde", 3),
+        ("2.", 2),
+        ("de laatste", -1),
+        ("pooiers", None),
+        ("2 vragen", None),
+        ("", None),
+    ],
+)
 def test_typed_choices_are_parsed(text: str, number) -> None:
     assert parse_choice(text) == number
 
@@ -106,7 +153,9 @@ def test_choosing_a_number_answers_that_option(kb: KnowledgeBase) -> None:
 
 
 def test_unknown_intent_gets_unknown_button_message(kb: KnowledgeBase) -> None:
-    assert antwoorden.answer_intent(kb, "faq_bestaat_niet").messages[0]["text"] == kb.message("onbekende_knop")
+    assert antwoorden.answer_intent(kb, "faq_bestaat_niet").messages[0]["text"] == kb.message(
+        "onbekende_knop"
+    )
 
 
 def test_input_problem_accepts_html_and_sql_as_ordinary_text() -> None:

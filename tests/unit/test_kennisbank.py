@@ -96,7 +96,10 @@ def test_no_source_paragraph_is_left_out(kb: KnowledgeBase) -> None:
         for line in ([block["alinea"]] if "alinea" in block else block["lijst"])
     }
     used |= {t.official_question for t in kb.topics}
-    skipped = {"Sekswerkers nog kwetsbaarder door criminalisering", "Q&A - Amnesty's standpunt over de bescherming van de rechten van sekswerkers"}
+    skipped = {
+        "Sekswerkers nog kwetsbaarder door criminalisering",
+        "Q&A - Amnesty's standpunt over de bescherming van de rechten van sekswerkers",
+    }
     for line in _seed_with_corrections(kb).splitlines():
         line = line.strip().lstrip("•").strip()
         if line and line not in skipped:

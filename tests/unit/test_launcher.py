@@ -18,8 +18,9 @@ print("SENTRY", sentry_sdk.Hub.current.client is not None)
 
 
 def _probe(patch: str) -> str:
-    result = subprocess.run([sys.executable, "-c", PROBE.format(patch=patch)], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(patch=patch)], capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return [line for line in result.stdout.splitlines() if line.startswith("SENTRY")][-1]
 

@@ -50,5 +50,6 @@ def test_model_carries_its_pipeline_and_tokens_have_lemmas(tmp_path) -> None:
 def test_serving_with_another_pipeline_than_trained_fails_loudly(tmp_path) -> None:
     storage, resource, context, config = _trained(tmp_path, spacy_nl.OFFLINE_PIPELINE)
     with pytest.raises(spacy_nl.PipelineMismatch):
-        spacy_nl.DutchSpacyTokenizer.load({**config, "spacy_pipeline": spacy_nl.FULL_PIPELINE}, storage, resource,
-                                          context)
+        spacy_nl.DutchSpacyTokenizer.load(
+            {**config, "spacy_pipeline": spacy_nl.FULL_PIPELINE}, storage, resource, context
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Pattern, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Pattern, Sequence, Tuple
 
 TELEGRAM_LIMIT = 4096  # Telegram sendMessage text, counted in UTF-16 code units
 TWILIO_LIMIT = 1600  # Twilio message body, WhatsApp and SMS
@@ -95,7 +95,7 @@ def _first_visible(text: str, start: int) -> int:
     return match.start() if match else len(text)
 
 
-def _last_boundary(pattern: Pattern[str], text: str, start: int, end: int, visible: int) -> Optional[int]:
+def _last_boundary(pattern: Pattern[str], text: str, start: int, end: int, visible: int) -> int | None:
     """The last cut after a `pattern` match that fits in the window and leaves visible text in the part."""
     best = None
     for match in pattern.finditer(text, start):
@@ -106,7 +106,7 @@ def _last_boundary(pattern: Pattern[str], text: str, start: int, end: int, visib
     return best
 
 
-def _whitespace_cut(text: str, visible: int, end: int) -> Optional[int]:
+def _whitespace_cut(text: str, visible: int, end: int) -> int | None:
     """The last position in the window next to whitespace, after some visible text."""
     for cut in range(end, visible, -1):
         if text[cut - 1].isspace() or (cut < len(text) and text[cut].isspace()):
@@ -158,7 +158,9 @@ def messenger_groups(text: str, buttons: Sequence[Button]) -> List[ButtonGroup]:
     """All buttons in groups of three, numbered on across groups, so no option is ever dropped."""
     size = MESSENGER_MAX_BUTTONS
     # Full titles go in the text when a button title is cut short, or when there is a choice to type.
-    numbered = len(buttons) > 1 or not text or any(len(str(b["title"])) > MESSENGER_TITLE_LIMIT for b in buttons)
+    numbered = (
+        len(buttons) > 1 or not text or any(len(str(b["title"])) > MESSENGER_TITLE_LIMIT for b in buttons)
+    )
     groups: List[ButtonGroup] = []
     for first in range(0, len(buttons), size):
         chunk = buttons[first : first + size]

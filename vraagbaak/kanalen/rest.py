@@ -1,7 +1,7 @@
 """REST channel that answers malformed requests in Dutch with a 400 instead of failing."""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.rest import RestInput
@@ -21,7 +21,7 @@ def _body(request: Request) -> Dict[str, Any]:
     return body
 
 
-def _optional_text(body: Dict[str, Any], key: str) -> Optional[str]:
+def _optional_text(body: Dict[str, Any], key: str) -> str | None:
     value = body.get(key)
     if value is not None and not isinstance(value, (str, int)):
         raise InvalidUsage(f"'{key}' moet tekst zijn")
@@ -32,21 +32,21 @@ class SafeRestInput(RestInput):
     """Same URL and format as Rasa's REST channel: /webhooks/rest/webhook."""
 
     @classmethod
-    def name(cls) -> Text:
+    def name(cls) -> str:
         """Keep Rasa's channel name so the URL stays /webhooks/rest/webhook."""
         return "rest"
 
-    async def _extract_sender(self, req: Request) -> Optional[Text]:
+    async def _extract_sender(self, req: Request) -> str | None:
         return _optional_text(_body(req), "sender")
 
-    def _extract_message(self, req: Request) -> Optional[Text]:
+    def _extract_message(self, req: Request) -> str | None:
         # Empty text still reaches the bot, which answers that the message is empty.
         return _optional_text(_body(req), "message") or ""
 
-    def _extract_input_channel(self, req: Request) -> Text:
+    def _extract_input_channel(self, req: Request) -> str:
         return _optional_text(_body(req), "input_channel") or self.name()
 
-    def get_metadata(self, request: Request) -> Optional[Dict[Text, Any]]:
+    def get_metadata(self, request: Request) -> Dict[str, Any] | None:
         """Metadata only when it is a JSON object."""
         metadata = _body(request).get("metadata")
         return metadata if isinstance(metadata, dict) else None

@@ -1,7 +1,7 @@
 """Deterministic overrides after the classifier: bad input, typed option numbers and typed titles."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -24,7 +24,7 @@ def _certain(intent: str) -> Dict[str, Any]:
     return {"name": intent, "confidence": 1.0}
 
 
-def override_intent(text: Optional[str], safety_confidence: float = 0.0, safety_min: float = 1.0) -> Optional[str]:
+def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min: float = 1.0) -> str | None:
     """The intent a message must get regardless of the classifier, or None to keep its guess."""
     if input_problem(text):
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
@@ -47,23 +47,23 @@ def override_intent(text: Optional[str], safety_confidence: float = 0.0, safety_
 class ChoiceAndInputGuard(GraphComponent):
     """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
 
-    def __init__(self, config: Dict[Text, Any]) -> None:
+    def __init__(self, config: Dict[str, Any]) -> None:
         """Keep the safety threshold."""
         self._safety_min = float(config["safety_min_confidence"])
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Route to the safe path once the classifier gives danger at least this confidence."""
         return {"safety_min_confidence": 0.3}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ChoiceAndInputGuard":
+    ) -> ChoiceAndInputGuard:
         """Nothing to train."""
         return cls({**cls.get_default_config(), **config})
 

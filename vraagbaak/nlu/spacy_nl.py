@@ -5,12 +5,10 @@ import importlib.util
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List
 
 import spacy
-from spacy.language import Language
-
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -18,6 +16,7 @@ from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.exceptions import RasaException
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from spacy.language import Language
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +67,7 @@ class DutchSpacyTokenizer(Tokenizer):
     """Tokenizes and lemmatizes Dutch text with spaCy; the model archive carries the pipeline."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> Dict[str, Any]:
         """Defaults: 'auto' picks nl_core_news_sm when installed, otherwise the offline pipeline."""
         return {
             "spacy_pipeline": "auto",
@@ -80,7 +79,7 @@ class DutchSpacyTokenizer(Tokenizer):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         nlp: Language,
         model_storage: ModelStorage,
         resource: Resource,
@@ -94,11 +93,11 @@ class DutchSpacyTokenizer(Tokenizer):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "DutchSpacyTokenizer":
+    ) -> DutchSpacyTokenizer:
         """Build the pipeline for training and log which one is used."""
         nlp = build_pipeline(config["spacy_pipeline"])
         logger.info("spaCy-pipeline voor training: %s", pipeline_name(nlp))
@@ -115,12 +114,12 @@ class DutchSpacyTokenizer(Tokenizer):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: Dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "DutchSpacyTokenizer":
+    ) -> DutchSpacyTokenizer:
         """Load the pipeline that was stored at training time; refuse anything else loudly."""
         with model_storage.read_from(resource) as directory:
             recorded = json.loads((Path(directory) / INFO_FILE).read_text(encoding="utf-8"))["pipeline"]
@@ -139,7 +138,7 @@ class DutchSpacyTokenizer(Tokenizer):
         """Name of the spaCy pipeline in use."""
         return pipeline_name(self._nlp)
 
-    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+    def tokenize(self, message: Message, attribute: str) -> List[Token]:
         """Split text into tokens that carry spaCy lemmas."""
         doc = self._nlp(message.get(attribute))
         tokens = [Token(t.text, t.idx, lemma=t.lemma_ or t.lower_) for t in doc if t.text.strip()]

@@ -54,18 +54,34 @@ def train_rasa_nlu(config: Path, examples: Sequence[ev.Example], workdir: Path, 
     data = workdir / f"{name}.yml"
     write_nlu(examples, data)
     subprocess.run(
-        rasa_command(["train", "nlu", "-c", str(config), "--nlu", str(data), "--out", str(workdir),
-                      "--fixed-model-name", name]),
-        cwd=PROJECT_DIR, check=True, capture_output=True,
+        rasa_command(
+            [
+                "train",
+                "nlu",
+                "-c",
+                str(config),
+                "--nlu",
+                str(data),
+                "--out",
+                str(workdir),
+                "--fixed-model-name",
+                name,
+            ]
+        ),
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
     )
     return workdir / f"{name}.tar.gz"
 
 
 def rasa_predictor(config: Path, workdir: Path) -> Callable[[Sequence[ev.Example], str], Predictor]:
     """Factory: train on examples, then predict top intents with that model."""
+
     def train(examples: Sequence[ev.Example], name: str) -> Predictor:
         parser = ev.ModelParser(train_rasa_nlu(config, examples, workdir, name))
         return lambda texts: [ev.top_intent(p) for p in parser.parse(texts)]
+
     return train
 
 
@@ -77,11 +93,14 @@ def tfidf_predictor(examples: Sequence[ev.Example], name: str) -> Predictor:
     vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
     matrix = vectorizer.fit_transform([t for t, _ in examples])
     intents = [i for _, i in examples]
-    return lambda texts: [intents[int(row.argmax())] for row in linear_kernel(vectorizer.transform(texts), matrix)]
+    return lambda texts: [
+        intents[int(row.argmax())] for row in linear_kernel(vectorizer.transform(texts), matrix)
+    ]
 
 
-def cross_validate(train: Callable[[Sequence[ev.Example], str], Predictor], examples: Sequence[ev.Example],
-                   k: int, name: str) -> float:
+def cross_validate(
+    train: Callable[[Sequence[ev.Example], str], Predictor], examples: Sequence[ev.Example], k: int, name: str
+) -> float:
     """Mean accuracy over k stratified folds."""
     parts = folds(examples, k)
     scores = []
@@ -117,12 +136,16 @@ def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str
         sender = f"bench-{uuid.uuid4().hex[:8]}"
         for i in range(requests_count):
             started = time.perf_counter()
-            reply = requests.post(url, json={"sender": sender, "message": questions[i % len(questions)]}, timeout=30)
+            reply = requests.post(
+                url, json={"sender": sender, "message": questions[i % len(questions)]}, timeout=30
+            )
             timings.append((time.perf_counter() - started) * 1000)
             assert reply.status_code == 200 and reply.json(), "no answer"
         return {
-            "rest_p50_ms": percentile(timings, 0.50), "rest_p95_ms": percentile(timings, 0.95),
-            "rest_requests": requests_count, "rasa_rss_mb": rss_mb(servers.rasa.pid),
+            "rest_p50_ms": percentile(timings, 0.50),
+            "rest_p95_ms": percentile(timings, 0.95),
+            "rest_requests": requests_count,
+            "rasa_rss_mb": rss_mb(servers.rasa.pid),
             "action_server_rss_mb": rss_mb(servers.actions.pid),
         }
 
@@ -133,13 +156,17 @@ def safety_figures(parser: ev.ModelParser) -> Dict[str, float]:
     safety = yaml.safe_load((TESTS_DIR / "data" / "nood.yml").read_text(encoding="utf-8"))
     emergencies = [ev.outcome_of(kb, p) for p in parser.parse(safety["nood"])]
     near = [ev.outcome_of(kb, p) for p in parser.parse([n["tekst"] for n in safety["geen_nood"]])]
-    ambiguous = yaml.safe_load((TESTS_DIR / "data" / "dubbelzinnig.yml").read_text(encoding="utf-8"))["ambigu"]
+    ambiguous = yaml.safe_load((TESTS_DIR / "data" / "dubbelzinnig.yml").read_text(encoding="utf-8"))[
+        "ambigu"
+    ]
     amb = [ev.outcome_of(kb, p) for p in parser.parse([a["tekst"] for a in ambiguous])]
     acceptable = 0
-    for item, outcome in zip(ambiguous, amb):
+    for item, outcome in zip(ambiguous, amb, strict=True):
         offered = set(outcome.candidates) | ({outcome.topic_id} if outcome.topic_id else set())
-        acceptable += bool(offered) and offered <= set(item["kandidaten"]) | {
-            kb.by_id(c).twin for c in item["kandidaten"] if kb.by_id(c).twin}
+        allowed = set(item["kandidaten"]) | {
+            t.twin for t in kb.topics if t.id in item["kandidaten"] and t.twin
+        }
+        acceptable += bool(offered) and offered <= allowed
     return {
         "emergency_recall": sum(o.kind == ev.EMERGENCY for o in emergencies) / len(emergencies),
         "near_miss_false_alarm": sum(o.kind == ev.EMERGENCY for o in near) / len(near),
@@ -171,24 +198,33 @@ def main() -> None:
     training = ev.load_nlu_dir(sorted((DATA_DIR / "nlu").glob("*.yml")))
     held_out = ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")
     texts, expected = [t for t, _ in held_out], [i for _, i in held_out]
-    results: Dict[str, object] = {"machine": f"{platform.node()} {platform.machine()}, {platform.processor() or ''}"
-                                  f" {__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
+    results: Dict[str, object] = {
+        "machine": f"{platform.node()} {platform.machine()}, {platform.processor() or ''}"
+        f" {__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    }
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         started = time.perf_counter()
-        subprocess.run(rasa_command(["train", "--out", str(workdir), "--fixed-model-name", "full", "--force"]),
-                       cwd=PROJECT_DIR, check=True, capture_output=True)
+        subprocess.run(
+            rasa_command(["train", "--out", str(workdir), "--fixed-model-name", "full", "--force"]),
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+        )
         results["training_seconds"] = round(time.perf_counter() - started, 1)
         full_model = workdir / "full.tar.gz"
 
         ours = ev.ModelParser(full_model)
         parsed = ours.parse(texts)
         outcomes = [ev.outcome_of(kb, p) for p in parsed]
-        pipelines: Dict[str, Dict[str, float]] = {"vraagbaak": {
-            "held_out_top1": ev.accuracy(expected, [ev.top_intent(p) for p in parsed]),
-            "cv_accuracy": cross_validate(rasa_predictor(PROJECT_DIR / "config.yml", workdir), training, args.folds,
-                                          "ours"),
-        }}
+        pipelines: Dict[str, Dict[str, float]] = {
+            "vraagbaak": {
+                "held_out_top1": ev.accuracy(expected, [ev.top_intent(p) for p in parsed]),
+                "cv_accuracy": cross_validate(
+                    rasa_predictor(PROJECT_DIR / "config.yml", workdir), training, args.folds, "ours"
+                ),
+            }
+        }
         results.update(ev.scope_figures(kb, held_out, outcomes))
         results.update(safety_figures(ours))
         pipelines["tfidf_nearest_paraphrase"] = {
@@ -211,24 +247,29 @@ def main() -> None:
 
 def format_results(results: Dict) -> str:
     """Human-readable table of the figures."""
-    lines = [f"Machine: {results['machine']}", "",
-             f"{'pipeline':28} {'held-out top-1':>15} {'5-fold CV':>10}"]
+    lines = [
+        f"Machine: {results['machine']}",
+        "",
+        f"{'pipeline':28} {'held-out top-1':>15} {'5-fold CV':>10}",
+    ]
     for name, figures in results["pipelines"].items():
         lines.append(f"{name:28} {figures['held_out_top1']:>15.1%} {figures['cv_accuracy']:>10.1%}")
-    lines += ["",
-              f"Held-out: {results['held_out_examples']} phrasings; training: {results['training_examples']}",
-              f"Answered correctly (in scope):   {results['answered_correctly']:.1%}",
-              f"Wrong-answer rate (in scope):    {results['wrong_answer_rate']:.1%}",
-              f"Clarification rate (in scope):   {results['clarification_rate']:.1%}",
-              f"Out-of-scope rejection:          {results['oos_rejection']:.1%}"
-              f" (outright: {results['oos_rejected_outright']:.1%})",
-              f"Safe path recall (emergencies):  {results['emergency_recall']:.1%}",
-              f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
-              f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
-              f"Training time (rasa train):      {results['training_seconds']} s",
-              f"REST latency single user:        p50 {results['rest_p50_ms']:.1f} ms, p95 {results['rest_p95_ms']:.1f} ms"
-              f" ({results['rest_requests']} requests)",
-              f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB"]
+    lines += [
+        "",
+        f"Held-out: {results['held_out_examples']} phrasings; training: {results['training_examples']}",
+        f"Answered correctly (in scope):   {results['answered_correctly']:.1%}",
+        f"Wrong-answer rate (in scope):    {results['wrong_answer_rate']:.1%}",
+        f"Clarification rate (in scope):   {results['clarification_rate']:.1%}",
+        f"Out-of-scope rejection:          {results['oos_rejection']:.1%}"
+        f" (outright: {results['oos_rejected_outright']:.1%})",
+        f"Safe path recall (emergencies):  {results['emergency_recall']:.1%}",
+        f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
+        f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
+        f"Training time (rasa train):      {results['training_seconds']} s",
+        f"REST latency single user:        p50 {results['rest_p50_ms']:.1f} ms, p95 {results['rest_p95_ms']:.1f} ms"
+        f" ({results['rest_requests']} requests)",
+        f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB",
+    ]
     return "\n".join(lines)
 
 
