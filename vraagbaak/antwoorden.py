@@ -15,6 +15,8 @@ FALLBACK_INTENT = "nlu_fallback"
 # Clarification: topics below this classifier confidence are not worth offering.
 CANDIDATE_MIN_CONFIDENCE = 0.08
 MAX_CANDIDATES = 3
+# Twins together at least this sure: answer the likelier one instead of asking.
+TWIN_ANSWER_CONFIDENCE = 0.55
 
 Message = Dict[str, Any]
 
@@ -80,19 +82,18 @@ def bad_input(kb: KnowledgeBase, problem: str) -> Reply:
     return text_reply(kb, f"invoer_{problem}", "ongeldige_invoer", maximum=str(MAX_LENGTH))
 
 
-def faq_candidates(kb: KnowledgeBase, ranking: Sequence[Dict[str, Any]]) -> List[Topic]:
-    """Most likely topics from an intent ranking, twins merged into one, best first."""
-    seen: set = set()
-    topics: List[Topic] = []
+def faq_candidates(kb: KnowledgeBase, ranking: Sequence[Dict[str, Any]]) -> List[Tuple[Topic, float]]:
+    """Most likely topics with their confidence, best first; a twin pair counts as one topic."""
+    merged: Dict[str, Tuple[Topic, float]] = {}
     for entry in ranking:
         topic = kb.by_intent(str(entry.get("name")))
-        if not topic or float(entry.get("confidence") or 0) < CANDIDATE_MIN_CONFIDENCE:
+        if not topic:
             continue
-        if topic.id in seen or (topic.twin and topic.twin in seen):
-            continue  # the near-duplicate official questions are answered as one
-        seen.add(topic.id)
-        topics.append(topic)
-    return topics[:MAX_CANDIDATES]
+        key = topic.twin if topic.twin in merged else topic.id  # the near-duplicates are answered as one
+        best, confidence = merged.get(key, (topic, 0.0))
+        merged[key] = (best, confidence + float(entry.get("confidence") or 0.0))
+    likely = [c for c in merged.values() if c[1] >= CANDIDATE_MIN_CONFIDENCE]
+    return sorted(likely, key=lambda c: -c[1])[:MAX_CANDIDATES]
 
 
 def classifier_ranking(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
@@ -109,12 +110,13 @@ def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
     if text.lstrip().startswith("/"):
         return text_reply(kb, "onbekende_knop", "onbekende_knop")  # a forged or outdated button payload
     ranking = classifier_ranking(parse_data)
-    candidates = faq_candidates(kb, ranking)
+    scored = faq_candidates(kb, ranking)
     top_is_faq = bool(ranking) and kb.by_intent(str(ranking[0].get("name"))) is not None
-    if not candidates or not top_is_faq:
+    if not scored or not top_is_faq:
         return out_of_scope(kb)
-    if len(candidates) == 1:
-        return answer(kb, candidates[0])
+    if scored[0][1] >= TWIN_ANSWER_CONFIDENCE and scored[0][0].twin:
+        return answer(kb, scored[0][0])  # unsure only between the twins: one answer, no loop
+    candidates = [topic for topic, _ in scored]
     buttons = [topic_button(t) for t in candidates]
     buttons.append({"title": kb.message("knop_geen_van_deze"), "payload": NONE_OF_THESE_PAYLOAD})
     message = {"text": kb.message("verduidelijk_kop"), "buttons": buttons}

@@ -51,6 +51,7 @@ class KnowledgeBase:
     topics: Tuple[Topic, ...]
     messages: Dict[str, str]
     corrections: Tuple[Dict[str, str], ...]
+    not_acute_words: Tuple[str, ...] = ()
 
     def by_id(self, topic_id: str) -> Topic | None:
         """Topic with this id, or None."""
@@ -69,6 +70,11 @@ class KnowledgeBase:
     def intents(self) -> List[str]:
         """All topic intents, in knowledge-base order."""
         return [t.intent for t in self.topics]
+
+    def sounds_not_acute(self, text: str) -> bool:
+        """True when the text is framed as hypothetical, fiction or the past ('ooit', 'vorig jaar')."""
+        padded = f" {normalise_title(text)} "
+        return any(f" {normalise_title(word)} " in padded for word in self.not_acute_words)
 
     def message(self, key: str, **values: str) -> str:
         """A bot message by key, with {placeholders} filled in."""
@@ -100,6 +106,7 @@ def load_knowledge_base(path: Path = KNOWLEDGE_BASE_FILE) -> KnowledgeBase:
         topics=tuple(_topic_from_yaml(t) for t in raw["onderwerpen"]),
         messages=dict(raw["berichten"]),
         corrections=tuple(raw.get("correcties", [])),
+        not_acute_words=tuple(raw.get("veiligheid", {}).get("niet_acuut_woorden", [])),
     )
 
 

@@ -76,10 +76,16 @@ def test_twins_take_one_place_among_clarification_candidates(kb: KnowledgeBase) 
         kb,
         parse(
             "x y",
-            [("faq_oproep_decriminaliseren", 0.3), ("faq_voor_decriminalisering", 0.3), ("faq_beleid", 0.2)],
+            [("faq_oproep_decriminaliseren", 0.2), ("faq_voor_decriminalisering", 0.2), ("faq_beleid", 0.25)],
         ),
     )
     assert reply.options == ["oproep_decriminaliseren", "beleid", antwoorden.NONE_OF_THESE]
+
+
+def test_one_unsure_topic_is_offered_not_answered(kb: KnowledgeBase) -> None:
+    reply = antwoorden.clarify(kb, parse("vergunning massagesalon", [("faq_legaliseren_decriminaliseren", 0.45)]))
+    assert reply.outcome == "verduidelijkt"
+    assert reply.options == ["legaliseren_decriminaliseren", antwoorden.NONE_OF_THESE]
 
 
 @pytest.mark.parametrize(
@@ -161,3 +167,22 @@ def test_unknown_intent_gets_unknown_button_message(kb: KnowledgeBase) -> None:
 def test_input_problem_accepts_html_and_sql_as_ordinary_text() -> None:
     assert input_problem("<script>alert(1)</script> wat met pooiers") is None
     assert input_problem("'; DROP TABLE users; --") is None
+
+
+@pytest.mark.parametrize(
+    "text, safety, expected",
+    [
+        ("hij houdt me hier vast", 0.35, "veilig_in_nood"),
+        ("wat als ik ooit bedreigd word", 0.35, None),
+        ("in mijn verhaal wordt iemand vastgehouden", 0.9, None),
+        ("hij houdt me hier vast", 0.1, None),
+        ("2", 0.9, "keuze_nummer"),
+        ("", 0.9, "nlu_fallback"),
+        ("geen van deze", 0.0, "keuze_geen_van_deze"),
+        ("Beschermt Amnesty pooiers", 0.0, "faq_pooiers"),
+    ],
+)
+def test_deterministic_overrides(text: str, safety: float, expected) -> None:
+    from vraagbaak.nlu.keuzes import override_intent
+
+    assert override_intent(text, safety, 0.3) == expected

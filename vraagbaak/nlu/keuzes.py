@@ -30,10 +30,10 @@ def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
     if parse_choice(text) is not None:
         return CHOICE_INTENT
-    if safety_confidence >= safety_min:
+    kb = knowledge_base()
+    if safety_confidence >= safety_min and not kb.sounds_not_acute(text or ""):
         # Missing someone in danger is worse than showing 112 to someone who was not.
         return SAFETY_INTENT
-    kb = knowledge_base()
     typed = normalise_title(text or "")
     if typed == normalise_title(kb.message("knop_geen_van_deze")):
         return NONE_OF_THESE_INTENT
