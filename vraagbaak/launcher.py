@@ -50,8 +50,25 @@ def _child(args: List[str]) -> subprocess.Popen:
     )
 
 
-def serve(model: str, rasa_port: int = 5005, action_port: int = 5055, extra: Sequence[str] = ()) -> int:
-    """Start the action server and Rasa; Ctrl-C stops both."""
+def _python_module(module: str, args: Sequence[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=PROJECT_DIR, env=private_environment())
+
+
+def serve(
+    model: str,
+    rasa_port: int = 5005,
+    action_port: int = 5055,
+    web_port: int = 8080,
+    extra: Sequence[str] = (),
+) -> int:
+    """Start the action server, Rasa and the demo web page; Ctrl-C stops all three."""
+    from vraagbaak.kanalen.credentials import main as write_credentials
+
+    # Messaging channels are switched on only by their environment variables (see vraagbaak/kanalen/README.md).
+    credentials = PROJECT_DIR / ".run" / "credentials.yml"
+    credentials.parent.mkdir(exist_ok=True)
+    if write_credentials([str(credentials)]) != 0:
+        return 2
     actions = _child(["run", "actions", "--port", str(action_port), "--actions", "actions"])
     server = _child(
         [
@@ -60,28 +77,35 @@ def serve(model: str, rasa_port: int = 5005, action_port: int = 5055, extra: Seq
             model,
             "--port",
             str(rasa_port),
+            "--credentials",
+            str(credentials),
             "--cors",
-            os.environ.get("VRAAGBAAK_CORS", "*"),
+            os.environ.get("VRAAGBAAK_CORS", f"http://localhost:{web_port}"),
             *extra,
         ]
     )
+    web = _python_module(
+        "vraagbaak.web", ["--port", str(web_port), "--server", f"http://localhost:{rasa_port}"]
+    )
     print(
         "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"
+        f"  in de browser: http://localhost:{web_port}\n"
         f"  curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook "
         '-H \'Content-Type: application/json\' -d \'{"sender": "test", "message": "Wat met de pooiers?"}\'\n'
         "  of in de terminal: make shell\n"
         "Stoppen: Ctrl-C\n",
         flush=True,
     )
+    processes = (server, actions, web)
     try:
         return server.wait()
     except KeyboardInterrupt:
         return 0
     finally:
-        for process in (server, actions):
+        for process in processes:
             if process.poll() is None:
                 process.send_signal(signal.SIGINT)
-        for process in (server, actions):
+        for process in processes:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
