@@ -15,7 +15,7 @@ PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python
 .PHONY: help install model validate run shell test test-unit test-stories test-e2e lint format bench clean install-nl-model
 
 help:  ## Show the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -n "$(PYTHON310)" || { echo "Python 3.10 niet gevonden (Rasa 3.6 vereist Python < 3.11)."; exit 1; }
@@ -75,3 +75,8 @@ clean:  ## Remove generated files (not the venv)
 
 # Website widget and browser tests (issue #4).
 -include web/web.mk
+
+# Staff tools and private insights (issue #5), production cluster (issue #6).
+-include tools.mk
+-include insights.mk
+-include cluster.mk

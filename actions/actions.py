@@ -8,18 +8,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from vraagbaak import antwoorden
+from vraagbaak import antwoorden, inzichten
 from vraagbaak.kennisbank import knowledge_base
 
 OPTIONS_SLOT = "aangeboden_keuzes"
 
 
-def send(dispatcher: CollectingDispatcher, reply: antwoorden.Reply) -> List[EventType]:
-    """Send a Reply and remember its options for typed numbers."""
+def send(
+    dispatcher: CollectingDispatcher, reply: antwoorden.Reply, tracker: Tracker | None = None
+) -> List[EventType]:
+    """Send a Reply, count its outcome for the staff insights, and remember its options for typed numbers."""
     for message in reply.messages:
         dispatcher.utter_message(
             text=message.get("text"), buttons=message.get("buttons", []), json_message=message.get("custom")
         )
+    inzichten.record_reply(reply, tracker)  # never raises; reads user text only in opt-in mode
     return [SlotSet(OPTIONS_SLOT, reply.options)] if reply.options is not None else []
 
 
@@ -34,7 +37,7 @@ class ReplyAction(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:
         """Build and send the reply."""
-        return send(dispatcher, self.reply(tracker))
+        return send(dispatcher, self.reply(tracker), tracker)
 
 
 class MessageAction(ReplyAction):
@@ -103,7 +106,7 @@ class ActionChooseOption(ReplyAction):
     def reply(self, tracker: Tracker) -> antwoorden.Reply:
         """Answer for the chosen option."""
         options = tracker.get_slot(OPTIONS_SLOT) or []
-        return antwoorden.choose(knowledge_base(), options, tracker.latest_message.get("text"))
+        return antwoorden.choose(knowledge_base(), options, tracker.latest_message)
 
 
 class ActionNoneOfThese(ReplyAction):

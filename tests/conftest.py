@@ -16,6 +16,15 @@ MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 ARTIFACTS = PROJECT_DIR / "artifacts"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def insights_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep test traffic out of the real insights database (servers inherit this environment)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('inzichten')}/i.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VRAAGBAAK_INSIGHTS_DB_URL", url)
+        yield
+
+
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:
     """The project's knowledge base."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 from vraagbaak.invoer import MAX_LENGTH, input_problem, parse_choice, pick_option
 from vraagbaak.kennisbank import KnowledgeBase, Topic
@@ -123,9 +123,13 @@ def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
     return Reply([message], options=[t.id for t in candidates] + [NONE_OF_THESE], outcome="verduidelijkt")
 
 
-def choose(kb: KnowledgeBase, options: Sequence[str], text: str | None) -> Reply:
-    """Answer the option a typed number refers to."""
-    chosen = pick_option(options, parse_choice(text))
+def choose(kb: KnowledgeBase, options: Sequence[str], parse_data: Dict[str, Any]) -> Reply:
+    """Answer the option a typed number refers to; a message that is no choice at all is clarified."""
+    text = parse_data.get("text") or ""
+    number = parse_choice(text)
+    if number is None and not text.lstrip().startswith("/"):
+        return clarify(kb, parse_data)  # the classifier guessed "choice" for a sentence with digits in it
+    chosen = pick_option(options, number)
     if chosen == NONE_OF_THESE:
         return none_of_these(kb)
     if chosen == "__menu__":

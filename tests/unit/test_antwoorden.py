@@ -83,7 +83,9 @@ def test_twins_take_one_place_among_clarification_candidates(kb: KnowledgeBase) 
 
 
 def test_one_unsure_topic_is_offered_not_answered(kb: KnowledgeBase) -> None:
-    reply = antwoorden.clarify(kb, parse("vergunning massagesalon", [("faq_legaliseren_decriminaliseren", 0.45)]))
+    reply = antwoorden.clarify(
+        kb, parse("vergunning massagesalon", [("faq_legaliseren_decriminaliseren", 0.45)])
+    )
     assert reply.outcome == "verduidelijkt"
     assert reply.options == ["legaliseren_decriminaliseren", antwoorden.NONE_OF_THESE]
 
@@ -151,11 +153,21 @@ def test_pick_option_stays_in_range() -> None:
 
 def test_choosing_a_number_answers_that_option(kb: KnowledgeBase) -> None:
     options = list(kb.by_id("pooiers").related)
-    reply = antwoorden.choose(kb, options, "2")
+
+    def typed(text: str) -> Dict[str, Any]:
+        return {"text": text, "intent_ranking": [{"name": "chat_buiten_bereik", "confidence": 0.6}]}
+
+    reply = antwoorden.choose(kb, options, typed("2"))
     assert reply.topic_id == options[1]
-    assert antwoorden.choose(kb, options + [antwoorden.NONE_OF_THESE], "4").outcome == "geen_van_deze"
-    assert antwoorden.choose(kb, options, "9").messages[0]["text"] == kb.message("onbekende_keuze")
-    assert antwoorden.choose(kb, [], "1").messages[0]["text"] == kb.message("onbekende_keuze")
+    assert antwoorden.choose(kb, options + [antwoorden.NONE_OF_THESE], typed("4")).outcome == "geen_van_deze"
+    assert antwoorden.choose(kb, options, typed("9")).messages[0]["text"] == kb.message("onbekende_keuze")
+    assert antwoorden.choose(kb, [], typed("1")).messages[0]["text"] == kb.message("onbekende_keuze")
+    forged = typed('/keuze_nummer{"nummer": "99"}')
+    assert antwoorden.choose(kb, options, forged).messages[0]["text"] == kb.message("onbekende_keuze")
+    # A sentence with digits that the classifier took for a choice is treated as a question.
+    assert (
+        antwoorden.choose(kb, options, typed("recept lasagne? bel 0470 12 34 56")).outcome == "buiten_bereik"
+    )
 
 
 def test_unknown_intent_gets_unknown_button_message(kb: KnowledgeBase) -> None:
