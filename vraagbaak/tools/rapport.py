@@ -1,0 +1,320 @@
+"""Shared pieces of the staff reports: Dutch labels for what the bot did, HTML building and embedded plots.
+
+Staff never see intent names: every label shown comes from a topic's display title or from the Dutch
+labels below. Every piece of text that goes into HTML passes through `esc` (or `table`, which escapes).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Sequence, Tuple
+
+from vraagbaak import antwoorden
+from vraagbaak import evaluatie as ev
+from vraagbaak.kennisbank import KnowledgeBase, normalise_title
+from vraagbaak.launcher import PRIVATE_ENV
+
+if TYPE_CHECKING:  # matplotlib is imported lazily: the ask tool in URL mode does not need it
+    from matplotlib.figure import Figure
+
+# What the bot did, as staff read it in the reports and CSV files.
+ANSWERED = "beantwoord"
+CLARIFIED = "verduidelijkt"
+OUT_OF_SCOPE = "buiten bereik"
+OTHER_LANGUAGE = "andere taal"
+EMERGENCY = "noodbericht"
+GREETING = "begroeting"
+GOODBYE = "afscheid"
+THANKS = "bedankt"
+ABOUT_BOT = "uitleg over de bot"
+MENU = "lijst met alle vragen"
+FORGOTTEN = "gesprek gewist"
+NONE_OF_THESE = "geen van deze"
+INVALID = "ongeldige invoer"
+UNKNOWN_BUTTON = "onbekende knop"
+UNKNOWN_CHOICE = "onbekende keuze"
+TECHNICAL = "technisch probleem"
+NO_REPLY = "geen antwoord"
+OTHER = "ander antwoord"
+
+OUTCOMES: Tuple[str, ...] = (
+    ANSWERED,
+    CLARIFIED,
+    OUT_OF_SCOPE,
+    OTHER_LANGUAGE,
+    EMERGENCY,
+    GREETING,
+    GOODBYE,
+    THANKS,
+    ABOUT_BOT,
+    MENU,
+    FORGOTTEN,
+    NONE_OF_THESE,
+    INVALID,
+    UNKNOWN_BUTTON,
+    UNKNOWN_CHOICE,
+    TECHNICAL,
+    NO_REPLY,
+    OTHER,
+)
+
+# The outcome each non-topic intent leads to in a fresh conversation (data/rules/*.yml).
+INTENT_OUTCOMES: Dict[str, str] = {
+    "chat_buiten_bereik": OUT_OF_SCOPE,
+    "chat_andere_taal": OTHER_LANGUAGE,
+    "veilig_in_nood": EMERGENCY,
+    "chat_groet": GREETING,
+    "chat_afscheid": GOODBYE,
+    "chat_bedankt": THANKS,
+    "chat_bot_vraag": ABOUT_BOT,
+    "chat_wat_kan_je": MENU,
+    "gesprek_vergeten": FORGOTTEN,
+    "keuze_geen_van_deze": NONE_OF_THESE,
+    # A typed number in a fresh conversation has no list to choose from.
+    "keuze_nummer": UNKNOWN_CHOICE,
+}
+
+# Reply.outcome values of vraagbaak.antwoorden, as staff read them.
+REPLY_OUTCOMES: Dict[str, str] = {
+    ev.ANSWERED: ANSWERED,
+    ev.CLARIFIED: CLARIFIED,
+    ev.REJECTED: OUT_OF_SCOPE,
+    ev.EMERGENCY: EMERGENCY,
+    ev.INVALID: INVALID,
+    "onbekende_knop": UNKNOWN_BUTTON,
+    "onbekende_keuze": UNKNOWN_CHOICE,
+    "geen_van_deze": NONE_OF_THESE,
+    "menu": MENU,
+}
+
+# The bot's own messages (kennisbank.yml, berichten) and the outcome they stand for in a REST reply.
+MESSAGE_OUTCOMES: Dict[str, str] = {
+    "nood": EMERGENCY,
+    "buiten_bereik": OUT_OF_SCOPE,
+    "andere_taal": OTHER_LANGUAGE,
+    "geen_van_deze": NONE_OF_THESE,
+    "verduidelijk_kop": CLARIFIED,
+    "menu_intro": MENU,
+    "groet": GREETING,
+    "afscheid": GOODBYE,
+    "bedankt": THANKS,
+    "bot": ABOUT_BOT,
+    "vergeten": FORGOTTEN,
+    "invoer_leeg": INVALID,
+    "invoer_te_lang": INVALID,
+    "invoer_onleesbaar": INVALID,
+    "ongeldig_verzoek": INVALID,
+    "onbekende_knop": UNKNOWN_BUTTON,
+    "onbekende_keuze": UNKNOWN_CHOICE,
+    "technisch_probleem": TECHNICAL,
+}
+
+# Display names of the kinds of messages that are not topics (the expected side of the held-out set).
+INTENT_LABELS: Dict[str, str] = {
+    "chat_buiten_bereik": "Buiten bereik (ander onderwerp)",
+    "chat_andere_taal": "Andere taal",
+    "veilig_in_nood": "Iemand in nood",
+    "chat_groet": "Begroeting",
+    "chat_afscheid": "Afscheid",
+    "chat_bedankt": "Bedankje",
+    "chat_bot_vraag": "Vraag of dit een bot is",
+    "chat_wat_kan_je": "Vraag naar alle onderwerpen",
+    "gesprek_vergeten": "Gesprek laten wissen",
+    "keuze_geen_van_deze": "Keuze 'Geen van deze'",
+    "keuze_nummer": "Nummer uit een lijst",
+    antwoorden.FALLBACK_INTENT: "Twijfel",
+}
+UNKNOWN_KIND = "Ander soort bericht"
+
+
+def intent_label(kb: KnowledgeBase, intent: str) -> str:
+    """Display name of an intent: the topic's title, or a Dutch description; never the intent name."""
+    topic = kb.by_intent(intent)
+    if topic:
+        return topic.title
+    return INTENT_LABELS.get(intent, UNKNOWN_KIND)
+
+
+def intent_order(kb: KnowledgeBase, intents: Sequence[str]) -> List[str]:
+    """Topics in knowledge-base order first, then the other kinds in the order of INTENT_LABELS."""
+    present = set(intents)
+    known = [i for i in kb.intents if i in present] + [i for i in INTENT_LABELS if i in present]
+    return known + sorted(present - set(known))
+
+
+@dataclass(frozen=True)
+class BotAction:
+    """What the bot did with one message, in staff terms."""
+
+    outcome: str
+    topic_id: str | None = None
+    confidence: float | None = None
+    candidates: Tuple[str, ...] = ()
+
+
+def bot_action(kb: KnowledgeBase, parse_data: Mapping[str, Any]) -> BotAction:
+    """What the bot does with a parse result in a fresh conversation (mirrors the rules via outcome_of)."""
+    outcome = ev.outcome_of(kb, dict(parse_data))
+    final = str((parse_data.get("intent") or {}).get("name") or "")
+    if outcome.kind == ev.CHAT or (outcome.kind == ev.REJECTED and final != antwoorden.FALLBACK_INTENT):
+        label = INTENT_OUTCOMES.get(final, OTHER)
+    else:
+        label = REPLY_OUTCOMES.get(outcome.kind, OTHER)
+    return BotAction(label, outcome.topic_id, outcome.confidence, outcome.candidates)
+
+
+def _first_paragraph(text: str) -> str:
+    return text.strip().split("\n\n")[0].strip()
+
+
+def _message_pattern(template: str) -> re.Pattern[str]:
+    """A regex for a bot message whose {placeholders} may hold any value."""
+    parts = re.split(r"\{[a-z_]+\}", _first_paragraph(template))
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.DOTALL)
+
+
+def action_from_reply(kb: KnowledgeBase, messages: Sequence[Mapping[str, Any]]) -> BotAction:
+    """What the bot did, read from the messages of a REST reply (no confidence over REST)."""
+    if not messages:
+        return BotAction(NO_REPLY)
+    for message in messages:
+        marker = (message.get("custom") or {}).get("vraagbaak") or {}
+        if marker.get("onderwerp"):
+            return BotAction(ANSWERED, str(marker["onderwerp"]))
+    none_title = normalise_title(kb.message("knop_geen_van_deze"))
+    for message in messages:
+        titles = [str(b.get("title") or "") for b in message.get("buttons") or []]
+        if titles and normalise_title(titles[-1]) == none_title:
+            offered = [kb.by_title(t) for t in titles[:-1]]
+            return BotAction(CLARIFIED, candidates=tuple(t.id for t in offered if t))
+    first = _first_paragraph(str(messages[0].get("text") or ""))
+    for key, outcome in MESSAGE_OUTCOMES.items():
+        if key in kb.messages and _message_pattern(kb.messages[key]).fullmatch(first):
+            return BotAction(outcome)
+    return BotAction(OTHER)
+
+
+def describe(kb: KnowledgeBase, action: BotAction) -> str:
+    """One line for staff: 'beantwoord: <title>', 'verduidelijkt: A / B', or the outcome alone."""
+    if action.outcome == ANSWERED and action.topic_id:
+        topic = kb.by_id(action.topic_id)
+        return f"{ANSWERED}: {topic.title if topic else action.topic_id}"
+    if action.outcome == CLARIFIED and action.candidates:
+        titles = [t.title for t in (kb.by_id(c) for c in action.candidates) if t]
+        return f"{CLARIFIED}: {' / '.join(titles)}"
+    return action.outcome
+
+
+def quiet_process() -> None:
+    """Rasa in this process gets the launcher's privacy settings; staff see the tool's lines, not library noise."""
+    os.environ.update(PRIVATE_ENV)  # before TensorFlow is first imported, so its start-up chatter stays off
+    warnings.simplefilter("ignore")
+    # Libraries imported later reset the filters; replacing the printer keeps their warnings quiet anyway.
+    warnings.showwarning = lambda *args, **kwargs: None
+
+
+# ---------------------------------------------------------------- formatting and HTML
+
+
+def pct(value: float) -> str:
+    """A share as a Dutch percentage with one decimal: 0.9612 -> '96,1%'."""
+    return f"{value * 100:.1f}".replace(".", ",") + "%"
+
+
+def esc(value: object) -> str:
+    """HTML-escaped text."""
+    return html.escape(str(value), quote=True)
+
+
+class Html(str):
+    """Text that is already HTML (built from escaped parts); `table` inserts it as is."""
+
+
+def cell(value: object) -> str:
+    """A table cell's content: escaped unless it is Html."""
+    return value if isinstance(value, Html) else esc(value)
+
+
+def table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[object]],
+    row_classes: Sequence[str] | None = None,
+    table_id: str = "",
+) -> Html:
+    """An HTML table with escaped cells."""
+    head = "".join(f"<th scope='col'>{esc(h)}</th>" for h in headers)
+    body = []
+    for index, row in enumerate(rows):
+        css = row_classes[index] if row_classes else ""
+        attr = f" class='{esc(css)}'" if css else ""
+        body.append(f"<tr{attr}>" + "".join(f"<td>{cell(v)}</td>" for v in row) + "</tr>")
+    ident = f" id='{esc(table_id)}'" if table_id else ""
+    return Html(f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:1100px;margin:2em auto;
+padding:0 1em;color:#1d1d1f;line-height:1.5}
+h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:2px solid #ffcc00;padding-bottom:.2em}
+.sub{color:#555;margin-top:0}
+.cards{display:flex;flex-wrap:wrap;gap:1em;margin:1.5em 0}
+.card{flex:1 1 200px;border:1px solid #ddd;border-radius:8px;padding:1em;background:#fafafa}
+.card .value{font-size:2em;font-weight:700;display:block}
+.card .label{color:#333}
+.card .note{color:#666;font-size:.85em;display:block;margin-top:.3em}
+table{border-collapse:collapse;width:100%;margin:1em 0;font-size:.93em}
+th,td{border:1px solid #ddd;padding:.4em .6em;text-align:left;vertical-align:top}
+th{background:#f2f2f2}
+tr.mis td{background:#fdecea}
+tr.goed td{background:#f1f8f1}
+.score-hoog{color:#1b5e20;font-weight:600}.score-mid{color:#8a5a00;font-weight:600}
+.score-laag{color:#b71c1c;font-weight:700}
+.box{border-left:5px solid #b71c1c;background:#fdecea;padding:.6em 1em;margin:1em 0}
+.info{border-left:5px solid #1565c0;background:#e8f0fb;padding:.6em 1em;margin:1em 0}
+img{max-width:100%;height:auto;border:1px solid #eee}
+.klein{font-size:.85em;color:#555}
+"""
+
+
+def page(title: str, body: str) -> str:
+    """A complete, self-contained HTML page (inline CSS, no external files)."""
+    return (
+        "<!DOCTYPE html>\n<html lang='nl'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{esc(title)}</title><style>{STYLE}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def score_class(value: float) -> str:
+    """CSS class for a score, so weak topics stand out (shown as text too, never by colour only)."""
+    return "score-hoog" if value >= 0.9 else "score-mid" if value >= 0.8 else "score-laag"
+
+
+# ---------------------------------------------------------------- plots
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A matplotlib figure drawn off-screen (Agg), so no display is needed."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), dpi=100)
+
+
+def png_data_uri(figure: Figure) -> str:
+    """The figure as an embedded PNG, so the HTML file can be e-mailed on its own."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def image(figure: Figure, alt: str) -> Html:
+    """An <img> with the figure embedded."""
+    return Html(f"<img src='{png_data_uri(figure)}' alt='{esc(alt)}'>")
