@@ -15,6 +15,8 @@ FALLBACK_INTENT = "nlu_fallback"
 # Clarification: topics below this classifier confidence are not worth offering.
 CANDIDATE_MIN_CONFIDENCE = 0.08
 MAX_CANDIDATES = 3
+# Below this, even the best topic is a guess: say honestly that the question is out of scope.
+CLARIFY_MIN_CONFIDENCE = 0.2
 # Twins together at least this sure: answer the likelier one instead of asking.
 TWIN_ANSWER_CONFIDENCE = 0.55
 
@@ -112,7 +114,7 @@ def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
     ranking = classifier_ranking(parse_data)
     scored = faq_candidates(kb, ranking)
     top_is_faq = bool(ranking) and kb.by_intent(str(ranking[0].get("name"))) is not None
-    if not scored or not top_is_faq:
+    if not scored or not top_is_faq or scored[0][1] < CLARIFY_MIN_CONFIDENCE:
         return out_of_scope(kb)
     if scored[0][1] >= TWIN_ANSWER_CONFIDENCE and scored[0][0].twin:
         return answer(kb, scored[0][0])  # unsure only between the twins: one answer, no loop

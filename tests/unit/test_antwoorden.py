@@ -95,6 +95,7 @@ def test_one_unsure_topic_is_offered_not_answered(kb: KnowledgeBase) -> None:
     [
         [("chat_buiten_bereik", 0.5), ("faq_pooiers", 0.3)],
         [("faq_pooiers", 0.05), ("faq_belgie", 0.04)],
+        [("faq_pooiers", 0.15), ("faq_belgie", 0.14), ("faq_kritiek", 0.1)],
         [],
     ],
 )
