@@ -1,6 +1,6 @@
 # Staff insights (issue #5): counts per day and, only when opted in, redacted unanswered questions.
 # Settings come from the environment, the same as for the bot: VRAAGBAAK_INSIGHTS_DB_URL,
-# VRAAGBAAK_INSIGHTS_KEEP_TEXT, VRAAGBAAK_INSIGHTS_RETENTION_DAYS (see docs/insights.md).
+# VRAAGBAAK_INSIGHTS_KEEP_TEXT, VRAAGBAAK_INSIGHTS_RETENTION_DAYS (see README, "Inzichten").
 
 .PHONY: insights
 

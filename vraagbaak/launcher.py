@@ -64,7 +64,7 @@ def serve(
     """Start the action server, Rasa and the demo web page; Ctrl-C stops all three."""
     from vraagbaak.kanalen.credentials import main as write_credentials
 
-    # Messaging channels are switched on only by their environment variables (see vraagbaak/kanalen/README.md).
+    # Messaging channels are switched on only by their environment variables (see README, "Messaging channels").
     credentials = PROJECT_DIR / ".run" / "credentials.yml"
     credentials.parent.mkdir(exist_ok=True)
     if write_credentials([str(credentials)]) != 0:

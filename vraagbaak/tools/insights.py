@@ -184,7 +184,7 @@ def question_section(store: InsightStore, lemmatize: Lemmatizer | None, removed:
         return [
             "<p class='note'>Tekstopslag staat uit. De bot bewaart alleen aantallen, geen vragen. "
             "Zo blijft elke bezoeker anoniem. Wil je zien welke vragen de bot niet kon beantwoorden? "
-            f"Lees dan docs/insights.md: daar staat hoe je het aanzet ({inzichten.KEEP_TEXT_ENV}=true).</p>"
+            f"Lees dan de README (hoofdstuk Inzichten): daar staat hoe je het aanzet ({inzichten.KEEP_TEXT_ENV}=true).</p>"
         ]
     questions = store.questions()
     parts = [
