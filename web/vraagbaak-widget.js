@@ -37,7 +37,7 @@
     bot: "Vraagbaak: ",
     official: "Officieel antwoord van Amnesty International",
     label: "Stel je vraag",
-    placeholder: "Bijvoorbeeld: Wat is decriminalisering?",
+    placeholder: "Typ hier je vraag",
     send: "Verstuur",
     waiting: "Vraagbaak zoekt een antwoord…",
     offline: "Geen verbinding. Probeer het later opnieuw."
@@ -192,7 +192,8 @@
       }
     }
     // Long answers: keep the question at the top so reading starts at the beginning of the answer.
-    log.scrollTop = lastUserBubble ? lastUserBubble.offsetTop - log.offsetTop - 8 : log.scrollHeight;
+    // (.vb-log is position: relative, so offsetTop is measured from the top of the log.)
+    log.scrollTop = lastUserBubble ? lastUserBubble.offsetTop - 8 : log.scrollHeight;
   }
 
   function remember(item) {
@@ -266,7 +267,10 @@
       return;
     }
     ws.onmessage = function (event) {
-      if (typeof event.data === "string") onPacket(event.data);
+      if (typeof event.data !== "string") return; // binary packets: not used by Rasa
+      try {
+        onPacket(event.data);
+      } catch (e) { /* a malformed packet must not break the widget; skip it */ }
     };
     ws.onclose = function () {
       ws = null;
@@ -375,9 +379,17 @@
   function quickExit() {
     leaving = true;
     try {
-      // Best effort: ask the bot to forget; the frame is queued before the socket closes.
-      if (ws && sessionId) emit(USER_EVENT, { message: FORGET_PAYLOAD, session_id: sessionId });
-      if (ws) ws.close();
+      // Ask the bot to forget this conversation, without waiting for it. A socket frame sent
+      // right before the page goes away is sometimes lost, so also send a beacon to Rasa's REST
+      // channel (same sender id); beacons are made to survive the page being left. Forgetting
+      // twice is harmless. text/plain keeps it a simple request, so no CORS preflight is needed.
+      if (sessionId) {
+        if (ws) emit(USER_EVENT, { message: FORGET_PAYLOAD, session_id: sessionId });
+        if (navigator.sendBeacon) {
+          navigator.sendBeacon(serverUrl.replace(/\/+$/, "") + "/webhooks/rest/webhook", new Blob(
+            [JSON.stringify({ sender: sessionId, message: FORGET_PAYLOAD })], { type: "text/plain" }));
+        }
+      }
     } catch (e) { /* leaving anyway */ }
     clearTimeout(retryTimer);
     try {
@@ -406,5 +418,6 @@
   if (target) target.appendChild(root);
   else if (script.parentNode && script.parentNode !== document.head) script.parentNode.insertBefore(root, css.nextSibling);
   else document.body.appendChild(root);
+  log.scrollTop = log.scrollHeight; // a restored conversation continues at its end
   connect();
 })();

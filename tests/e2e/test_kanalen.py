@@ -221,7 +221,7 @@ def test_generated_credentials_hold_references_not_secrets(tmp_path: Path) -> No
     path = tmp_path / "credentials.yml"
     assert credentials.main([str(path)], env=CHANNEL_ENV) == 0
     text = path.read_text(encoding="utf-8")
-    assert "vraagbaak.kanalen.rest.SafeRestInput:" in text and "socketio:" in text
+    assert "vraagbaak.kanalen.rest.SafeRestInput:" in text and "VraagbaakSocketIOInput:" in text
     assert "secret_token: ${TELEGRAM_SECRET_TOKEN}" in text and "auth_token: ${TWILIO_AUTH_TOKEN}" in text
     assert all(value not in text for value in (TELEGRAM_TOKEN, TELEGRAM_SECRET, TWILIO_TOKEN, FB_SECRET))
 
@@ -229,7 +229,7 @@ def test_generated_credentials_hold_references_not_secrets(tmp_path: Path) -> No
 def test_channels_without_variables_are_left_out_and_partial_ones_refused(tmp_path: Path) -> None:
     path = tmp_path / "credentials.yml"
     assert credentials.main([str(path)], env={}) == 0
-    assert set(credentials.build_credentials({})) == {credentials.REST_KEY, "socketio"}
+    assert set(credentials.build_credentials({})) == {credentials.REST_KEY, credentials.SOCKETIO_KEY}
     assert credentials.main([str(path)], env={"TWILIO_AUTH_TOKEN": "x"}) == 2
     insecure = {
         **CHANNEL_ENV,

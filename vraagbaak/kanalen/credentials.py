@@ -46,6 +46,7 @@ from vraagbaak.paths import PROJECT_DIR
 
 BASE_CREDENTIALS = PROJECT_DIR / "credentials.yml"
 REST_KEY = "vraagbaak.kanalen.rest.SafeRestInput"
+SOCKETIO_KEY = "vraagbaak.kanalen.socketio.VraagbaakSocketIOInput"
 _REFERENCE = re.compile(r"^\$\{[A-Z0-9_]+\}$")
 _TELEGRAM_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -132,7 +133,7 @@ def channel_settings(channel: Channel, env: Mapping[str, str]) -> Dict[str, str]
 def base_credentials(path: Path = BASE_CREDENTIALS) -> Dict[str, Any]:
     """REST and socket.io, copied from the project's credentials.yml."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return {REST_KEY: raw.get(REST_KEY), "socketio": dict(raw["socketio"])}
+    return {REST_KEY: raw.get(REST_KEY), SOCKETIO_KEY: dict(raw[SOCKETIO_KEY])}
 
 
 def build_credentials(env: Mapping[str, str], base: Dict[str, Any] | None = None) -> Dict[str, Any]:
