@@ -22,11 +22,11 @@ from fbmessenger import MessengerClient
 from fbmessenger.sender_actions import SenderAction
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.kanalen import required_settings
 from vraagbaak.kanalen.opmaak import (
     MESSENGER_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
@@ -167,10 +167,7 @@ class VraagbaakFacebookInput(FacebookInput):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> VraagbaakFacebookInput:
         """Build from the credentials file; refuses to start without the app secret."""
-        credentials = credentials or {}
-        missing = [key for key in REQUIRED if not credentials.get(key)]
-        if missing:
-            raise RasaException(f"Messenger: ontbrekende instellingen {missing}")
+        credentials = required_settings("Messenger", credentials, REQUIRED)
         return cls(
             str(credentials["verify"]),
             str(credentials["secret"]),

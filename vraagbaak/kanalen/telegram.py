@@ -23,11 +23,11 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from aiogram.utils.exceptions import TelegramAPIError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.kanalen import required_settings
 from vraagbaak.kanalen.opmaak import TELEGRAM_LIMIT, Button, split_text, utf16_length, without_marker
 from vraagbaak.kennisbank import knowledge_base
 
@@ -120,10 +120,7 @@ class VraagbaakTelegramInput(TelegramInput):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> VraagbaakTelegramInput:
         """Build from the credentials file; refuses to start without a webhook secret."""
-        credentials = credentials or {}
-        missing = [key for key in REQUIRED if not credentials.get(key)]
-        if missing:
-            raise RasaException(f"Telegram: ontbrekende instellingen {missing}")
+        credentials = required_settings("Telegram", credentials, REQUIRED)
         return cls(
             credentials["access_token"],
             credentials.get("verify"),

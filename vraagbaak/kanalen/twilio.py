@@ -18,13 +18,13 @@ from urllib.parse import parse_qs
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.twilio import TwilioInput, TwilioOutput
-from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request, RequestParameters
 from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from vraagbaak.kanalen import required_settings
 from vraagbaak.kanalen.opmaak import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.kennisbank import knowledge_base
 
@@ -111,10 +111,7 @@ class VraagbaakTwilioInput(TwilioInput):
     @classmethod
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> VraagbaakTwilioInput:
         """Build from the credentials file; refuses to start without what signature checks need."""
-        credentials = credentials or {}
-        missing = [key for key in REQUIRED if not credentials.get(key)]
-        if missing:
-            raise RasaException(f"Twilio: ontbrekende instellingen {missing}")
+        credentials = required_settings("Twilio", credentials, REQUIRED)
         return cls(
             credentials["account_sid"],
             str(credentials["auth_token"]),
