@@ -63,9 +63,10 @@ test-stories: $(MODEL)  ## Test stories, failing on any prediction error
 test-e2e: $(MODEL)  ## End-to-end tests against real Rasa and action servers
 	$(PY) -m pytest -m servers -q
 
-test: $(MODEL) validate lint web-deps  ## Set up, train if needed, and run every test
+test: $(MODEL) validate lint web-deps services-deps deploy-deps  ## Set up, train if needed, and run every test
 	$(MAKE) test-stories
 	$(PY) -m pytest -q
+	$(MAKE) test-cluster
 
 bench: $(MODEL)  ## Accuracy vs baselines, latency, training time, memory
 	$(PY) -m vraagbaak.tools.bench

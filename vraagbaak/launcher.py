@@ -36,6 +36,10 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     """Run the `rasa` command line in this process, with error reporting disabled."""
     os.environ.update(PRIVATE_ENV)
     disable_vendor_error_reporting()
+    from vraagbaak.productie import install_action_failure_reply
+
+    # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
+    install_action_failure_reply(float(os.environ.get("VRAAGBAAK_ACTION_TIMEOUT", "10")))
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]

@@ -123,7 +123,9 @@ def _norm(text: str) -> str:
 
 
 def _held_out_texts() -> List[str]:
-    texts = [t for t, _ in HELD_OUT] + [t for t, _ in load_nlu_examples(TESTS_DIR / "data" / "blinde_set.yml")]
+    texts = [t for t, _ in HELD_OUT] + [
+        t for t, _ in load_nlu_examples(TESTS_DIR / "data" / "blinde_set.yml")
+    ]
     ambiguous = yaml.safe_load((TESTS_DIR / "data" / "dubbelzinnig.yml").read_text(encoding="utf-8"))
     safety = yaml.safe_load((TESTS_DIR / "data" / "nood.yml").read_text(encoding="utf-8"))
     texts += [a["tekst"] for a in ambiguous["ambigu"]]

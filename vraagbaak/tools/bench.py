@@ -133,8 +133,10 @@ def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str
         for question in questions:  # warm-up
             requests.post(url, json={"sender": "warm", "message": question}, timeout=30)
         timings = []
-        sender = f"bench-{uuid.uuid4().hex[:8]}"
+        sender = ""
         for i in range(requests_count):
+            if i % 10 == 0:  # one user at a time, in conversations of ten questions, not one endless tracker
+                sender = f"bench-{uuid.uuid4().hex[:8]}"
             started = time.perf_counter()
             reply = requests.post(
                 url, json={"sender": sender, "message": questions[i % len(questions)]}, timeout=30

@@ -1,0 +1,455 @@
+"""The production stack on loopback: shared context via Redis, load, failures, expiry and security.
+
+The tests run in file order on one cluster; the last one kills a Rasa replica for good.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+import pytest
+import requests
+
+from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient
+from tests.conftest import answer_parts
+from vraagbaak.kennisbank import KnowledgeBase
+from vraagbaak.tools.bench_cluster import question_for, run_load, topic_of
+
+pytestmark = pytest.mark.cluster
+VAGUE_PHRASES = [
+    "sekswerk",
+    "amnesty en prostitutie",
+    "wat denken jullie",
+    "standpunt",
+    "wetten",
+    "decriminalisering",
+]
+
+
+def new_sender() -> str:
+    return f"cluster-{uuid.uuid4().hex[:10]}"
+
+
+def texts(messages: List[Dict[str, Any]]) -> List[str]:
+    return [m["text"] for m in messages if m.get("text")]
+
+
+def wait_until(condition: Any, timeout: float, what: str) -> None:
+    """Poll a condition (never a fixed sleep): a bounded wait for something the system does by itself."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.5)
+    pytest.fail(f"{what} binnen {timeout:.0f} s")
+
+
+# -- context shared between replicas -------------------------------------------------------------------------
+
+
+def test_conversation_keeps_its_context_across_alternating_replicas(
+    cluster: ClusterClient, kb: KnowledgeBase
+) -> None:
+    sender = new_sender()
+    replicas = cluster.rasa_urls
+    turn = 0
+    buttons: List[Dict[str, str]] = []
+    for text in VAGUE_PHRASES:
+        buttons = cluster.send(sender, text, replicas[turn % 2])[-1].get("buttons", [])
+        turn += 1
+        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
+            break
+    else:
+        pytest.fail("geen enkele vage vraag gaf een verduidelijking")
+    # The clarification was offered by one replica; the choice by number goes to the other one.
+    chosen = kb.by_intent(buttons[0]["payload"].lstrip("/"))
+    assert chosen is not None
+    reply = answer_parts(cluster.send(sender, "1", replicas[turn % 2]))
+    turn += 1
+    assert reply["topic"] == chosen.id
+    assert reply["text"] == chosen.answer_text
+    # And the related question by number, on the first replica again.
+    related = kb.by_id(chosen.related[1])
+    reply = answer_parts(cluster.send(sender, "2", replicas[turn % 2]))
+    assert reply["topic"] == related.id and reply["text"] == related.answer_text
+
+
+def test_forget_deletes_the_conversation_from_redis(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    secret = f"geheim{uuid.uuid4().hex[:8]}"
+    cluster.send(sender, f"{secret} wat met de pooiers", cluster.rasa_urls[0])
+    redis = cluster.cluster.redis_client()
+    key = f"vraagbaak:tracker:{sender}"
+    assert secret in redis.get(key)
+    messages = cluster.send(sender, "vergeet dit gesprek", cluster.rasa_urls[1])
+    assert messages[0]["text"] == kb.message("vergeten")
+    stored = redis.get(key)
+    assert secret not in stored
+    assert not [e for e in json.loads(stored)["events"] if e["event"] == "user"]
+    assert 0 < redis.ttl(key) <= RECORD_EXP
+
+
+async def socketio_conversation(url: str, transport: str, questions: List[Tuple[str, str]]) -> List[str]:
+    """Talk to the bot over socket.io like the widget does; returns every bot text and checks stickiness."""
+    import socketio  # python-socketio, installed with Rasa
+
+    client = socketio.AsyncClient(reconnection=False)
+    received: List[str] = []
+    arrived = asyncio.Event()
+    ready = asyncio.Event()
+
+    async def on_confirm(*_: Any) -> None:
+        ready.set()
+
+    async def on_bot(data: Dict[str, Any]) -> None:
+        received.append(str(data.get("text", "")))
+        arrived.set()
+
+    client.on("session_confirm", on_confirm)
+    client.on("bot_uttered", on_bot)
+    await client.connect(url, transports=[transport], socketio_path="socket.io", wait_timeout=20)
+    try:
+        await client.emit("session_request", {"session_id": client.get_sid()})
+        await asyncio.wait_for(ready.wait(), 20)
+        for question, first_paragraph in questions:
+            await client.emit("user_uttered", {"message": question, "session_id": client.get_sid()})
+            while first_paragraph not in received:
+                arrived.clear()
+                await asyncio.wait_for(arrived.wait(), 60)
+        assert client.connected
+        if transport == "polling":
+            assert any(cookie.key == "vb_route" for cookie in client.eio.http.cookie_jar)
+    finally:
+        await client.disconnect()
+    return received
+
+
+async def raw_websocket_conversation(url: str, questions: List[Tuple[str, str]]) -> List[str]:
+    """Engine.IO 4 over one websocket, packet by packet, as web/vraagbaak-widget.js does it."""
+    import aiohttp
+
+    received: List[str] = []
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(f"{url}/socket.io/?EIO=4&transport=websocket", timeout=20) as ws:
+
+            async def next_event(name: str) -> Any:
+                while True:
+                    packet = await asyncio.wait_for(ws.receive_str(), 60)
+                    if packet == "2":  # ping
+                        await ws.send_str("3")
+                    elif packet.startswith("42"):
+                        event = json.loads(packet[2:])
+                        if event[0] == name:
+                            return event[1]
+
+            assert (await ws.receive_str()).startswith("0")  # Engine.IO open
+            await ws.send_str("40")
+            connected = await asyncio.wait_for(ws.receive_str(), 20)
+            sid = json.loads(connected[2:])["sid"]
+            await ws.send_str("42" + json.dumps(["session_request", {"session_id": sid}]))
+            await next_event("session_confirm")
+            for question, first_paragraph in questions:
+                await ws.send_str(
+                    "42" + json.dumps(["user_uttered", {"message": question, "session_id": sid}])
+                )
+                while first_paragraph not in received:
+                    received.append(str((await next_event("bot_uttered")).get("text", "")))
+    return received
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_socketio_through_nginx_stays_on_one_replica(
+    cluster: ClusterClient, kb: KnowledgeBase, transport: str
+) -> None:
+    # Long-polling sends every packet as a new HTTP request: without affinity half of them would reach a
+    # replica that does not know the socket, and the connection would break. The widget uses a websocket.
+    questions: List[Tuple[str, str]] = []
+    for topic_id in ("pooiers", "belgie", "mensenhandel"):
+        questions.append((question_for(kb, topic_id), kb.by_id(topic_id).answer_text.split("\n\n")[0]))
+    if transport == "polling":
+        received = asyncio.run(socketio_conversation(cluster.public_url, "polling", questions))
+    else:
+        received = asyncio.run(raw_websocket_conversation(cluster.public_url, questions))
+    assert all(paragraph in received for _, paragraph in questions)
+
+
+# -- load ----------------------------------------------------------------------------------------------------
+
+
+def test_fifty_users_twenty_messages_through_nginx(cluster: ClusterClient) -> None:
+    result = run_load(cluster.public_url, cluster.rest_token, users=50, messages=20)
+    assert result.errors == []
+    assert result.unanswered == 0
+    assert len(result.latencies) == 1000
+    # Both replicas did part of the work (round robin).
+    access = (cluster.cluster.nginx_prefix / "logs" / "nginx-access.log").read_text()
+    for port in cluster.spec.rasa_ports:
+        assert f"127.0.0.1:{port}" in access
+
+
+@pytest.fixture(scope="module")
+def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One more replica as the containers start it (`python -m vraagbaak.productie rasa`): HTTP API on with a
+    JWT secret, and calling action server 0 directly, without the gateway, so only Rasa's own safety net
+    (install_action_failure_reply) stands between a failing action server and silence."""
+    from vraagbaak.cluster import port_is_free
+    from vraagbaak.serverproces import free_port, stop, wait_for
+
+    port, secret = free_port(), uuid.uuid4().hex
+    env = {
+        **os.environ,
+        **cluster.spec.settings_env(rasa_port=port),
+        **cluster.spec.env,
+        "VRAAGBAAK_ENABLE_API": "true",
+        "VRAAGBAAK_JWT_SECRET": secret,
+        "VRAAGBAAK_ACTION_URL": f"{cluster.spec.action_urls[0]}/webhook",
+    }
+    assert port_is_free(port)
+    log = tmp_path_factory.mktemp("api") / "rasa.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vraagbaak.productie", "rasa"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", process, timeout=300)
+        yield f"http://127.0.0.1:{port}", secret
+    finally:
+        stop([process])
+
+
+def jwt_header(secret: str, username: str, role: str = "user") -> Dict[str, str]:
+    import jwt
+
+    token = jwt.encode({"user": {"username": username, "role": role}}, secret, algorithm="HS256")
+    return {"Authorization": f"Bearer {token}"}
+
+
+# -- failures ------------------------------------------------------------------------------------------------
+
+
+def test_action_servers_down_gives_the_dutch_technical_problem_reply(
+    cluster: ClusterClient, kb: KnowledgeBase, direct_rasa: Any
+) -> None:
+    names = [f"actions-{i}" for i in range(len(cluster.spec.action_ports))]
+    for name in names:
+        cluster.cluster.stop_process(name, signal.SIGKILL)
+    sender, direct_sender = new_sender(), new_sender()
+    try:
+        messages = cluster.send(sender, "Wat met de pooiers?")
+        assert texts(messages) == [kb.message("technisch_probleem")]
+        # Without the gateway, Rasa's own safety net gives the same answer.
+        messages = cluster.send(direct_sender, "Wat met de pooiers?", base_url=direct_rasa[0])
+        assert texts(messages) == [kb.message("technisch_probleem")]
+    finally:
+        for name in names:
+            cluster.cluster.restart(name)
+    assert answer_parts(cluster.send(sender, "Wat met de pooiers?"))["topic"] == "pooiers"
+    reply = answer_parts(cluster.send(direct_sender, "Wat met de pooiers?", base_url=direct_rasa[0]))
+    assert reply["topic"] == "pooiers"
+
+
+def test_slow_action_servers_give_the_technical_problem_reply(
+    cluster: ClusterClient, kb: KnowledgeBase
+) -> None:
+    processes = [cluster.cluster.processes[f"actions-{i}"] for i in range(len(cluster.spec.action_ports))]
+    for process in processes:
+        process.send_signal(signal.SIGSTOP)  # still accepting connections, never answering
+    try:
+        sender = new_sender()
+        assert texts(cluster.send(sender, "Wat met de pooiers?")) == [kb.message("technisch_probleem")]
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGCONT)
+    assert answer_parts(cluster.send(sender, "Wat met de pooiers?"))["topic"] == "pooiers"
+
+
+def test_redis_restart_then_the_conversation_goes_on(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    assert answer_parts(cluster.send(sender, "Wat met de pooiers?"))["topic"] == "pooiers"
+    cluster.cluster.stop_process("redis")
+    try:
+        # While Redis is away the user is told so in Dutch, never left without an answer.
+        response = cluster.post(sender, "Wat met de pooiers?")
+        assert response.status_code == 503
+        assert texts(response.json()) == [kb.message("technisch_probleem")]
+    finally:
+        cluster.cluster.start_process("redis")
+        cluster.cluster.wait_ready("redis")
+    # Redis keeps nothing on disk, so the conversation starts afresh; new context works on either replica.
+    for replica in cluster.rasa_urls:
+        assert answer_parts(cluster.send(sender, "Wat met de pooiers?", replica))["topic"] == "pooiers"
+    other = cluster.rasa_urls[0]
+    first_related = kb.by_id("pooiers").related[0]
+    assert answer_parts(cluster.send(sender, "1", other))["topic"] == first_related
+
+
+def test_conversation_expires_after_record_exp(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    sender = new_sender()
+    redis = cluster.cluster.redis_client()
+    key = f"vraagbaak:tracker:{sender}"
+    cluster.send(sender, "Wat met de pooiers?")
+    assert 0 < redis.ttl(key) <= RECORD_EXP
+    wait_until(lambda: not redis.exists(key), RECORD_EXP + 15, "het gesprek is niet verlopen")
+    # The offered related questions are forgotten too: "1" no longer points at anything.
+    messages = cluster.send(sender, "1")
+    assert texts(messages)[0] == kb.message("onbekende_keuze")
+
+
+# -- security ------------------------------------------------------------------------------------------------
+
+
+def test_rest_channel_needs_the_token(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    url = f"{cluster.public_url}/webhooks/rest/webhook"
+    body = {"sender": new_sender(), "message": "Wat met de pooiers?"}
+    for headers in ({}, {"Authorization": "Bearer fout"}, {"Authorization": f"Basic {cluster.rest_token}"}):
+        response = requests.post(url, json=body, headers=headers, timeout=30)
+        assert response.status_code == 401
+        assert topic_of(response.json()) is None
+    # Directly at a replica too: nginx is not the only lock.
+    assert (
+        requests.post(f"{cluster.rasa_urls[0]}/webhooks/rest/webhook", json=body, timeout=30).status_code
+        == 401
+    )
+
+
+def test_rasa_api_is_closed_by_default(cluster: ClusterClient) -> None:
+    sender = new_sender()
+    cluster.send(sender, "Wat met de pooiers?")
+    for base in [cluster.public_url, *cluster.rasa_urls]:
+        for path in (f"/conversations/{sender}/tracker", "/status", "/version", "/model/parse", "/domain"):
+            response = requests.get(f"{base}{path}", timeout=10)
+            assert response.status_code == 404, (base, path, response.status_code)
+
+
+def test_disallowed_origin_is_rejected(cluster: ClusterClient) -> None:
+    url = f"{cluster.public_url}/webhooks/rest/webhook"
+    body = {"sender": new_sender(), "message": "hoi"}
+    auth = {"Authorization": f"Bearer {cluster.rest_token}"}
+    evil = requests.post(
+        url, json=body, headers={**auth, "Origin": "https://kwaadaardig.example"}, timeout=30
+    )
+    assert evil.status_code == 403
+    socket_evil = requests.get(
+        f"{cluster.public_url}/socket.io/?EIO=4&transport=polling",
+        headers={"Origin": "https://kwaadaardig.example"},
+        timeout=10,
+    )
+    assert socket_evil.status_code == 403
+    for origin in (cluster.public_url, OTHER_SITE):
+        good = requests.post(url, json=body, headers={**auth, "Origin": origin}, timeout=30)
+        assert good.status_code == 200
+        assert good.headers.get("Access-Control-Allow-Origin") == origin
+    # Rasa itself names only configured origins, also when reached without nginx.
+    direct = requests.post(
+        f"{cluster.rasa_urls[0]}/webhooks/rest/webhook",
+        json=body,
+        headers={**auth, "Origin": "https://kwaadaardig.example"},
+        timeout=30,
+    )
+    assert "Access-Control-Allow-Origin" not in direct.headers
+
+
+def listening_addresses(port: int) -> List[str]:
+    """Local IPv4 addresses with a listening socket on this port (from /proc/net/tcp)."""
+    found = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port_hex = local.split(":")
+        if state == "0A" and int(port_hex, 16) == port:
+            found.append(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def test_action_servers_are_internal_only(cluster: ClusterClient) -> None:
+    for path in ("/webhook", "/health", "/actions", "/webhooks/../webhook", "/%2e%2e/webhook"):
+        for method in (requests.get, requests.post):
+            response = method(f"{cluster.public_url}{path}", json={}, timeout=10)
+            assert response.status_code in (400, 403, 404), (path, response.status_code)
+            assert "actions" not in response.text
+    for port in [*cluster.spec.action_ports, cluster.spec.gateway_port, cluster.spec.redis_port]:
+        assert listening_addresses(port) == ["127.0.0.1"], port
+
+
+def test_no_user_text_in_any_log(cluster: ClusterClient) -> None:
+    marker = f"uniekezin{uuid.uuid4().hex}"
+    cluster.send(new_sender(), f"{marker} wat met de pooiers")
+    cluster.send(new_sender(), f"{marker}")
+    for log in [*cluster.cluster.logs.glob("*.log"), *(cluster.cluster.nginx_prefix / "logs").glob("*.log")]:
+        assert marker not in log.read_text(encoding="utf-8", errors="replace"), log.name
+
+
+def test_api_needs_a_valid_jwt_and_shows_only_your_own_tracker(
+    cluster: ClusterClient, direct_rasa: Any
+) -> None:
+    url, secret = direct_rasa
+    alice, bob = new_sender(), new_sender()
+    cluster.send(alice, "Wat met de pooiers?")
+    tracker = f"{url}/conversations/{alice}/tracker"
+    assert requests.get(tracker, timeout=10).status_code == 401
+    assert requests.get(f"{url}/status", timeout=10).status_code == 401
+    assert (
+        requests.get(
+            tracker, headers=jwt_header("een-ander-geheim-" + uuid.uuid4().hex, alice), timeout=10
+        ).status_code
+        == 401
+    )
+    assert requests.get(tracker, headers=jwt_header(secret, bob), timeout=10).status_code == 403
+    own = requests.get(tracker, headers=jwt_header(secret, alice), timeout=10)
+    assert own.status_code == 200 and own.json()["sender_id"] == alice
+    # Writing into someone else's conversation through the API is refused as well.
+    event = {"event": "user", "text": "ingebroken"}
+    append = requests.post(
+        f"{url}/conversations/{alice}/tracker/events", json=event, headers=jwt_header(secret, bob), timeout=10
+    )
+    assert append.status_code == 403
+
+
+def test_api_without_jwt_secret_refuses_to_start() -> None:
+    env = {
+        **os.environ,
+        "VRAAGBAAK_ENV": "production",
+        "VRAAGBAAK_ENABLE_API": "true",
+        "VRAAGBAAK_JWT_SECRET": "",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "vraagbaak.productie", "rasa"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "VRAAGBAAK_JWT_SECRET" in result.stderr
+
+
+# -- last: a replica dies for good under load ----------------------------------------------------------------
+
+
+def test_killing_a_rasa_replica_mid_load_every_user_still_gets_answers(cluster: ClusterClient) -> None:
+    killed = threading.Event()
+
+    def kill_after_some_replies(count: int) -> None:
+        if count >= 60 and not killed.is_set():
+            killed.set()
+            cluster.cluster.stop_process("rasa-1", signal.SIGKILL)
+
+    result = run_load(
+        cluster.public_url, cluster.rest_token, users=20, messages=10, on_reply=kill_after_some_replies
+    )
+    assert killed.is_set()
+    assert cluster.cluster.processes["rasa-1"].poll() is not None
+    assert result.errors == []
+    assert result.unanswered == 0
+    assert len(result.latencies) == 200

@@ -1,0 +1,218 @@
+"""Deployment files: valid against their schemas, and in step with the loopback cluster and vraagbaak.productie."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Dict, Iterator, List
+
+import pytest
+import yaml
+
+from vraagbaak import cluster, productie
+from vraagbaak.paths import PROJECT_DIR
+
+DEPLOY = PROJECT_DIR / "deploy"
+COMPOSE = DEPLOY / "docker-compose.yml"
+K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
+# The validators need a newer jsonschema than Rasa allows, so they live in their own venv (make deploy-deps).
+VALIDATOR_BIN = PROJECT_DIR / ".run" / "deploy-venv" / "bin"
+DOC = PROJECT_DIR / "README.md"
+
+
+def k8s_objects() -> Iterator[Dict[str, Any]]:
+    for path in K8S:
+        yield from (doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc)
+
+
+def k8s_object(kind: str, name: str) -> Dict[str, Any]:
+    found = [o for o in k8s_objects() if o["kind"] == kind and o["metadata"]["name"] == name]
+    assert len(found) == 1, (kind, name)
+    return found[0]
+
+
+def compose() -> Dict[str, Any]:
+    return dict(yaml.safe_load(COMPOSE.read_text(encoding="utf-8")))
+
+
+def env_names(container_env: Any) -> set[str]:
+    if isinstance(container_env, dict):
+        return set(container_env)
+    return {item["name"] for item in container_env}
+
+
+def validator(name: str) -> str:
+    path = VALIDATOR_BIN / name
+    if not path.exists():
+        pytest.fail(f"{path} ontbreekt: draai `make deploy-deps`")
+    return str(path)
+
+
+# -- schemas (validators from PyPI, in their own venv) -------------------------------------------------------
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("manifest", K8S, ids=[p.name for p in K8S])
+def test_kubernetes_manifest_is_valid(manifest: Path) -> None:
+    result = subprocess.run(
+        [validator("kubernetes-validate"), "--strict", "--kubernetes-version", "1.30", str(manifest)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.cluster
+def test_kubernetes_validator_rejects_a_broken_manifest(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.yaml"
+    text = (
+        (DEPLOY / "k8s" / "actions.yaml")
+        .read_text(encoding="utf-8")
+        .replace("containerPort", "containerPoort")
+    )
+    broken.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [validator("kubernetes-validate"), "--strict", "--kubernetes-version", "1.30", str(broken)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("mutate", [None, "replicas"])
+def test_compose_file_matches_the_compose_spec(tmp_path: Path, mutate: str | None) -> None:
+    target = COMPOSE
+    if mutate:  # proves the check can fail: an unknown key is refused
+        target = tmp_path / "docker-compose.yml"
+        target.write_text(COMPOSE.read_text(encoding="utf-8").replace("mem_limit: 128m", "geheugen: 128m"))
+    result = subprocess.run(
+        [validator("check-jsonschema"), "--builtin-schema", "vendor.compose-spec", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode == 0) == (mutate is None), result.stdout + result.stderr
+
+
+@pytest.mark.cluster
+@pytest.mark.parametrize("path", list(cluster.deploy_configs()), ids=lambda p: p.name)
+def test_generated_nginx_configs_pass_nginx_t(path: Path, tmp_path: Path) -> None:
+    nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin")
+    if not nginx:
+        pytest.fail("nginx ontbreekt: draai `make services-deps`")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".yaml":
+        text = yaml.safe_load(text)["data"]["nginx.conf"]
+    # Container host names do not resolve here; the syntax check needs addresses.
+    text = re.sub(r"server (rasa-\d|actions-\d|actions):", "server 127.0.0.1:", text)
+    text = text.replace("/tmp/nginx", str(tmp_path))
+    (tmp_path / "tmp").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [nginx, "-t", "-e", str(tmp_path / "error.log"), "-p", str(tmp_path), "-c", str(conf)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# -- in step with the cluster and the settings (fast, no tools needed) ---------------------------------------
+
+
+def test_generated_files_are_up_to_date() -> None:
+    for path, content in cluster.deploy_configs().items():
+        assert (
+            path.read_text(encoding="utf-8") == content
+        ), f"{path.name}: draai python -m vraagbaak.cluster deploy-configs"
+
+
+def test_replica_counts_match_the_cluster() -> None:
+    spec = cluster.ClusterSpec(workdir=Path("/nergens"))
+    assert len(spec.rasa_ports) == len(spec.action_ports) == cluster.REPLICAS
+    assert k8s_object("Deployment", "rasa")["spec"]["replicas"] == cluster.REPLICAS
+    assert k8s_object("Deployment", "actions")["spec"]["replicas"] == cluster.REPLICAS
+    services = compose()["services"]
+    assert sorted(s for s in services if s.startswith("rasa-")) == [f"rasa-{i}" for i in (1, 2)]
+    assert sorted(s for s in services if s.startswith("actions-")) == [f"actions-{i}" for i in (1, 2)]
+
+
+def test_ports_match_the_cluster_and_the_settings() -> None:
+    defaults = productie.Settings()
+    assert cluster.CONTAINER_RASA_PORT == defaults.rasa_port
+    assert cluster.CONTAINER_ACTION_PORT == defaults.action_port
+    assert compose()["services"]["nginx"]["ports"] == [f"{cluster.PUBLIC_PORT}:{cluster.PUBLIC_PORT}"]
+    rasa = k8s_object("Deployment", "rasa")["spec"]["template"]["spec"]["containers"][0]
+    actions = k8s_object("Deployment", "actions")["spec"]["template"]["spec"]["containers"][0]
+    assert rasa["ports"][0]["containerPort"] == defaults.rasa_port
+    assert actions["ports"][0]["containerPort"] == defaults.action_port
+    rasa_env = {e["name"]: e.get("value") for e in rasa["env"]}
+    gateway = f"http://127.0.0.1:{cluster.GATEWAY_PORT_IN_CONTAINERS}/webhook"
+    assert rasa_env["VRAAGBAAK_ACTION_URL"] == gateway
+    assert compose()["services"]["rasa-1"]["environment"]["VRAAGBAAK_ACTION_URL"] == (
+        f"http://nginx:{cluster.GATEWAY_PORT_IN_CONTAINERS}/webhook"
+    )
+    assert k8s_object("Service", "rasa")["spec"]["ports"][0]["port"] == defaults.rasa_port
+    assert k8s_object("Service", "actions")["spec"]["ports"][0]["port"] == defaults.action_port
+    # Nothing but nginx publishes a port.
+    assert [name for name, s in compose()["services"].items() if s.get("ports")] == ["nginx"]
+
+
+def test_environment_variable_names_exist_in_the_settings() -> None:
+    known = set(productie.ENV_DEFAULTS)
+    used: List[set[str]] = [
+        env_names(compose()["services"][name]["environment"]) for name in ("rasa-1", "actions-1")
+    ]
+    for name in ("rasa", "actions"):
+        used.append(
+            env_names(k8s_object("Deployment", name)["spec"]["template"]["spec"]["containers"][0]["env"])
+        )
+    for names in used:
+        vraagbaak_names = {n for n in names if n.startswith("VRAAGBAAK_")}
+        assert vraagbaak_names <= known, vraagbaak_names - known
+    # Production is switched on everywhere, and the API stays closed.
+    for names in used:
+        assert "VRAAGBAAK_ENV" in names
+    rasa_env = {
+        e["name"]: e.get("value")
+        for e in k8s_object("Deployment", "rasa")["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert rasa_env["VRAAGBAAK_ENABLE_API"] == "false"
+    assert rasa_env["VRAAGBAAK_RECORD_EXP"] == productie.ENV_DEFAULTS["VRAAGBAAK_RECORD_EXP"]
+
+
+def test_every_setting_is_documented() -> None:
+    doc = DOC.read_text(encoding="utf-8")
+    for name in productie.ENV_DEFAULTS:
+        assert f"`{name}`" in doc, name
+    for target in ("make cluster", "make cluster-down", "make test-cluster", "make bench-cluster"):
+        assert target in doc
+
+
+def test_probes_and_limits_on_every_deployment() -> None:
+    for deployment in (o for o in k8s_objects() if o["kind"] == "Deployment"):
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            assert container["resources"]["limits"]["memory"], container["name"]
+            if container["name"] != "action-gateway":
+                assert "readinessProbe" in container and "livenessProbe" in container, container["name"]
+
+
+def test_network_policies_keep_actions_and_redis_internal() -> None:
+    for name, port in (("actions-from-rasa", 5055), ("redis-from-rasa", 6379)):
+        policy = k8s_object("NetworkPolicy", name)["spec"]
+        sources = policy["ingress"][0]["from"]
+        assert sources == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "rasa"}}}]
+        assert policy["ingress"][0]["ports"] == [{"protocol": "TCP", "port": port}]
+    assert k8s_object("NetworkPolicy", "default-deny-ingress")["spec"]["podSelector"] == {}
+    for ingress in (o for o in k8s_objects() if o["kind"] == "Ingress"):
+        backends = {
+            p["backend"]["service"]["name"] for r in ingress["spec"]["rules"] for p in r["http"]["paths"]
+        }
+        assert backends == {"rasa"}
+    sticky = k8s_object("Ingress", "vraagbaak-socketio")["metadata"]["annotations"]
+    assert sticky["nginx.ingress.kubernetes.io/affinity"] == "cookie"
