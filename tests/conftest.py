@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
@@ -78,6 +78,28 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
         pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
     with running_servers(MODEL, tmp_path_factory.mktemp("servers")) as running:
         yield Servers(running)
+
+
+# Vague phrasings; at least one makes the current model unsure enough to ask "Bedoelde je…?".
+CLARIFYING_PHRASES = [
+    "sekswerk",
+    "wetten",
+    "wetgeving",
+    "landen",
+    "sekswerkers en de wet",
+    "wat denken jullie",
+]
+
+
+def ask_until_clarified(
+    send: Callable[[str], List[Dict[str, Any]]], kb: KnowledgeBase
+) -> Tuple[str, List[Dict[str, str]]]:
+    """Send vague phrasings until the bot offers a clarification; return that phrasing and its buttons."""
+    for text in CLARIFYING_PHRASES:
+        buttons = send(text)[-1].get("buttons", [])
+        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
+            return text, buttons
+    pytest.fail("geen enkele vage vraag leidde tot een verduidelijking")
 
 
 def answer_parts(messages: List[Dict[str, Any]]) -> Dict[str, Any]:

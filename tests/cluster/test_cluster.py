@@ -20,19 +20,11 @@ import pytest
 import requests
 
 from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient
-from tests.conftest import answer_parts
+from tests.conftest import answer_parts, ask_until_clarified
 from vraagbaak.kennisbank import KnowledgeBase
 from vraagbaak.tools.bench_cluster import question_for, run_load, topic_of
 
 pytestmark = pytest.mark.cluster
-VAGUE_PHRASES = [
-    "sekswerk",
-    "amnesty en prostitutie",
-    "wat denken jullie",
-    "standpunt",
-    "wetten",
-    "decriminalisering",
-]
 
 
 def new_sender() -> str:
@@ -62,14 +54,13 @@ def test_conversation_keeps_its_context_across_alternating_replicas(
     sender = new_sender()
     replicas = cluster.rasa_urls
     turn = 0
-    buttons: List[Dict[str, str]] = []
-    for text in VAGUE_PHRASES:
-        buttons = cluster.send(sender, text, replicas[turn % 2])[-1].get("buttons", [])
+
+    def send_alternating(text: str) -> List[Dict[str, Any]]:
+        nonlocal turn
         turn += 1
-        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
-            break
-    else:
-        pytest.fail("geen enkele vage vraag gaf een verduidelijking")
+        return cluster.send(sender, text, replicas[(turn - 1) % 2])
+
+    _, buttons = ask_until_clarified(send_alternating, kb)
     # The clarification was offered by one replica; the choice by number goes to the other one.
     chosen = kb.by_intent(buttons[0]["payload"].lstrip("/"))
     assert chosen is not None

@@ -9,7 +9,7 @@ from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import MODEL, Servers, answer_parts
+from tests.conftest import CLARIFYING_PHRASES, MODEL, Servers, answer_parts, ask_until_clarified
 from vraagbaak import inzichten
 from vraagbaak.antwoorden import NONE_OF_THESE_PAYLOAD
 from vraagbaak.kennisbank import KnowledgeBase
@@ -21,7 +21,6 @@ ANSWERED = "Wat met de pooiers?"
 OUT_OF_SCOPE = "wat vindt amnesty van de doodstraf? stuur het naar jan.peeters@voorbeeld.be"
 OUT_OF_SCOPE_REDACTED = "wat vindt amnesty van de doodstraf? stuur het naar [e-mail]"
 EMERGENCY = "hij heeft een pistool en zit buiten in de auto op mij te wachten"
-VAGUE = ["amnesty en prostitutie", "standpunt", "wat denken jullie"]
 
 
 class InsightServers:
@@ -68,13 +67,9 @@ def new_sender() -> str:
     return f"inzichten-{uuid.uuid4().hex[:10]}"
 
 
-def ask_until_clarified(servers: Servers, kb: KnowledgeBase, sender: str) -> str:
+def clarified(servers: Servers, kb: KnowledgeBase, sender: str) -> str:
     """Send vague phrasings until the bot offers 'Bedoelde je…?'; return the phrasing that did it."""
-    for text in VAGUE:
-        buttons = servers.send(sender, text)[-1].get("buttons", [])
-        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
-            return text
-    pytest.fail("geen enkele vage vraag leidde tot een verduidelijking")
+    return ask_until_clarified(lambda text: servers.send(sender, text), kb)[0]
 
 
 def delta(after: Dict, before: Dict) -> Dict:
@@ -115,7 +110,7 @@ class TestDefaultMode:
         assert changes_after(EMERGENCY) == {(inzichten.NOOD, ""): 1}
         assert changes_after("hallo") == {}  # a greeting is no insights category
         before = insight_servers.counts()
-        vague = ask_until_clarified(servers, kb, sender)
+        vague = clarified(servers, kb, sender)
         assert strip_day(delta(insight_servers.counts(), before), days)[(inzichten.VERDUIDELIJKT, "")] == 1
         assert insight_servers.questions() == []
         with sqlite3.connect(insight_servers.db) as conn:
@@ -158,9 +153,11 @@ class TestOptIn:
     ) -> None:
         servers, sender = insight_servers.servers, new_sender()
         since = insight_servers.last_id()
-        vague = ask_until_clarified(servers, kb, sender)
+        vague = clarified(servers, kb, sender)
         assert servers.send(sender, NONE_OF_THESE_PAYLOAD)[0]["text"] == kb.message("geen_van_deze")
         new = [(category, text) for id_, _, category, text in insight_servers.questions() if id_ > since]
         assert new[-2:] == [(inzichten.VERDUIDELIJKT, vague), (inzichten.GEEN_VAN_DEZE, vague)]
         # A vague phrasing tried before may have been out of scope, and kept as such; nothing else is.
-        assert all(category == inzichten.BUITEN_BEREIK and text in VAGUE for category, text in new[:-2])
+        assert all(
+            category == inzichten.BUITEN_BEREIK and text in CLARIFYING_PHRASES for category, text in new[:-2]
+        )

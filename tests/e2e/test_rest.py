@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.conftest import Servers, answer_parts
+from tests.conftest import Servers, answer_parts, ask_until_clarified
 from vraagbaak.invoer import MAX_LENGTH
 from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
 
@@ -59,23 +59,9 @@ def test_numbered_reply_after_menu(servers: Servers, kb: KnowledgeBase) -> None:
     assert reply["topic"] == kb.topics[2].id
 
 
-CLARIFYING_PHRASES = [
-    "sekswerk",
-    "amnesty en prostitutie",
-    "wat denken jullie",
-    "standpunt",
-    "wetten",
-    "decriminalisering",
-]
-
-
 def clarification(servers: Servers, kb: KnowledgeBase, sender: str) -> list:
-    """Send vague phrasings until the bot offers a clarification; return its buttons."""
-    for text in CLARIFYING_PHRASES:
-        buttons = servers.send(sender, text)[-1].get("buttons", [])
-        if buttons and buttons[-1]["title"] == kb.message("knop_geen_van_deze"):
-            return buttons
-    pytest.fail("no vague phrasing led to a clarification")
+    """The buttons of the first clarification the bot offers in this conversation."""
+    return ask_until_clarified(lambda text: servers.send(sender, text), kb)[1]
 
 
 def test_numbered_reply_after_clarification(servers: Servers, kb: KnowledgeBase) -> None:
