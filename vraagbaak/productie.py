@@ -28,6 +28,7 @@ from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.kanalen import blueprint_with_health
 from vraagbaak.kanalen.rest import SafeRestInput
 from vraagbaak.kennisbank import knowledge_base
 from vraagbaak.paths import MODELS_DIR, PROJECT_DIR
@@ -351,11 +352,7 @@ class TokenRestInput(SafeRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """Token check first; a failure inside Rasa gives the Dutch technical-problem reply, never silence."""
-        webhook = Blueprint("token_rest_webhook", __name__)
-
-        @webhook.route("/", methods=["GET"])
-        async def health(request: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        webhook = blueprint_with_health("token_rest_webhook")
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

@@ -26,7 +26,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.kanalen import required_settings
+from vraagbaak.kanalen import blueprint_with_health, required_settings
 from vraagbaak.kanalen.opmaak import (
     MESSENGER_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
@@ -207,11 +207,7 @@ class VraagbaakFacebookInput(FacebookInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health), GET /webhook (verification) and POST /webhook (signed events only)."""
-        fb_webhook = Blueprint("vraagbaak_fb_webhook", __name__)
-
-        @fb_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        fb_webhook = blueprint_with_health("vraagbaak_fb_webhook")
 
         @fb_webhook.route("/webhook", methods=["GET"])
         async def token_verification(request: Request) -> HTTPResponse:

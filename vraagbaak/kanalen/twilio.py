@@ -24,7 +24,7 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from vraagbaak.kanalen import required_settings
+from vraagbaak.kanalen import blueprint_with_health, required_settings
 from vraagbaak.kanalen.opmaak import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.kennisbank import knowledge_base
 
@@ -145,11 +145,7 @@ class VraagbaakTwilioInput(TwilioInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health) and POST /webhook, which answers 403 to unsigned or forged requests."""
-        twilio_webhook = Blueprint("vraagbaak_twilio_webhook", __name__)
-
-        @twilio_webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        twilio_webhook = blueprint_with_health("vraagbaak_twilio_webhook")
 
         @twilio_webhook.route("/webhook", methods=["POST"])
         async def message(request: Request) -> HTTPResponse:
