@@ -197,6 +197,9 @@
   }
 
   function remember(item) {
+    // After quick exit the bot may still answer (e.g. the forget request) before the page is
+    // gone; storing that would undo the wipe.
+    if (leaving) return;
     transcript.push(item);
     if (transcript.length > MAX_STORED) transcript = transcript.slice(-MAX_STORED);
     try {
@@ -338,6 +341,7 @@
   }
 
   function onBotMessage(data) {
+    if (leaving) return; // the wiped page must stay empty until it is replaced
     var msg = cleanBotMessage(data);
     if (!msg) return;
     clearTimeout(replyTimer);
