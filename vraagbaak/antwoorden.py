@@ -39,6 +39,25 @@ def topic_button(topic: Topic) -> Dict[str, str]:
     return {"title": topic.title, "payload": f"/{topic.intent}"}
 
 
+def menu_button(kb: KnowledgeBase) -> Dict[str, str]:
+    """The 'Alle vragen' button."""
+    return {"title": kb.message("knop_alle_vragen"), "payload": MENU_PAYLOAD}
+
+
+def none_of_these_button(kb: KnowledgeBase) -> Dict[str, str]:
+    """The 'Geen van deze' button under a clarification."""
+    return {"title": kb.message("knop_geen_van_deze"), "payload": NONE_OF_THESE_PAYLOAD}
+
+
+def button_for_payload(kb: KnowledgeBase, payload: str) -> Dict[str, str] | None:
+    """The button the bot offers with this payload; None for a payload it never offers (forged)."""
+    fixed = {b["payload"]: b for b in (menu_button(kb), none_of_these_button(kb))}
+    if payload in fixed:
+        return fixed[payload]
+    topic = kb.by_intent(payload[1:]) if payload.startswith("/") else None
+    return topic_button(topic) if topic else None
+
+
 def text_reply(kb: KnowledgeBase, key: str, outcome: str, **values: str) -> Reply:
     """A single bot message from the knowledge base."""
     return Reply([{"text": kb.message(key, **values)}], outcome=outcome)
@@ -64,7 +83,7 @@ def menu(kb: KnowledgeBase) -> Reply:
 
 def with_menu_button(kb: KnowledgeBase, reply: Reply) -> Reply:
     """Attach an 'Alle vragen' button to the last message."""
-    reply.messages[-1]["buttons"] = [{"title": kb.message("knop_alle_vragen"), "payload": MENU_PAYLOAD}]
+    reply.messages[-1]["buttons"] = [menu_button(kb)]
     reply.options = ["__menu__"]
     return reply
 
@@ -120,7 +139,7 @@ def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
         return answer(kb, scored[0][0])  # unsure only between the twins: one answer, no loop
     candidates = [topic for topic, _ in scored]
     buttons = [topic_button(t) for t in candidates]
-    buttons.append({"title": kb.message("knop_geen_van_deze"), "payload": NONE_OF_THESE_PAYLOAD})
+    buttons.append(none_of_these_button(kb))
     message = {"text": kb.message("verduidelijk_kop"), "buttons": buttons}
     return Reply([message], options=[t.id for t in candidates] + [NONE_OF_THESE], outcome="verduidelijkt")
 

@@ -24,8 +24,10 @@ from vraagbaak.kanalen import credentials
 from vraagbaak.kanalen.opmaak import (
     MESSENGER_LIMIT,
     MESSENGER_MAX_BUTTONS,
+    MESSENGER_PAYLOAD_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
     MESSENGER_TITLE_LIMIT,
+    MORE_PREFIX,
     TELEGRAM_LIMIT,
     TWILIO_LIMIT,
     utf16_length,
@@ -448,13 +450,17 @@ def test_twilio_request_without_signature_is_refused(rasa: RunningServers, fake:
 # --- Messenger ------------------------------------------------------------------------------------------------
 
 
-def messenger_event(sender: str, text: str | None = None, postback: str | None = None) -> Dict[str, Any]:
+def messenger_event(
+    sender: str, text: str | None = None, postback: str | None = None, quick_reply: str | None = None
+) -> Dict[str, Any]:
     event: Dict[str, Any] = {
         "sender": {"id": sender},
         "recipient": {"id": "PAGE1"},
         "timestamp": 1700000000000,
     }
-    if postback is None:
+    if quick_reply is not None:  # Meta sends the button's title as text, and its payload
+        event["message"] = {"mid": f"m_{next(_ids)}", "text": text, "quick_reply": {"payload": quick_reply}}
+    elif postback is None:
         event["message"] = {"mid": f"m_{next(_ids)}", "text": text}
     else:
         event["postback"] = {"mid": f"m_{next(_ids)}", "title": "knop", "payload": postback}
@@ -521,17 +527,42 @@ def test_messenger_postback_answers_that_topic(rasa: RunningServers, fake: FakeA
     assert "".join(m["text"] for m in messages(fake, sender) if "text" in m) == topic.answer_text
 
 
-def test_messenger_menu_keeps_every_option_in_groups_of_three(rasa: RunningServers, fake: FakeApis) -> None:
-    sender = "psid-8003"
+def test_messenger_menu_shows_three_buttons_then_meer_vragen_pages(
+    rasa: RunningServers, fake: FakeApis
+) -> None:
+    sender, more_title = "psid-8003", KB.message("knop_meer_vragen")
     post_messenger(rasa, page_entry(messenger_event(sender, postback="/chat_wat_kan_je")))
-    groups = templates(messages(fake, sender))
-    assert len(groups) == 6 and all(len(g["buttons"]) <= MESSENGER_MAX_BUTTONS for g in groups)
-    assert [b["payload"] for g in groups for b in g["buttons"]] == [f"/{t.intent}" for t in KB.topics]
-    before = len(messages(fake, sender))
-    post_messenger(rasa, page_entry(messenger_event(sender, "5")))  # typed number, as listed in the texts
-    assert (
-        "".join(m["text"] for m in messages(fake, sender, before) if "text" in m) == KB.topics[4].answer_text
-    )
+    pages = [m for m in messages(fake, sender) if "attachment" in m]
+    assert len(pages) == 1
+    while "quick_replies" in pages[-1]:  # tap "Meer vragen" until the last page
+        (more,) = pages[-1]["quick_replies"]
+        assert more["title"] == more_title and len(more["payload"]) <= MESSENGER_PAYLOAD_LIMIT
+        before = len(fake.of("meta", sender))
+        event = messenger_event(sender, more_title, quick_reply=more["payload"])
+        assert post_messenger(rasa, page_entry(event)) == 200
+        (page,) = messages(fake, sender, before)
+        pages.append(page)
+        assert len(pages) <= 6
+    shown = [p["attachment"]["payload"] for p in pages]
+    assert all(len(t["buttons"]) == MESSENGER_MAX_BUTTONS for t in shown)
+    assert [b["payload"] for t in shown for b in t["buttons"]] == [f"/{t.intent}" for t in KB.topics]
+    assert shown[1]["text"].startswith(f"4. {KB.topics[3].title}")
+    before = len(fake.of("meta", sender))
+    post_messenger(rasa, page_entry(messenger_event(sender, "17")))  # a number from the last page
+    answer = "".join(m["text"] for m in messages(fake, sender, before) if "text" in m)
+    assert answer == KB.topics[16].answer_text
+
+
+def test_messenger_forged_meer_vragen_payload_gets_the_unknown_choice_reply(
+    rasa: RunningServers, fake: FakeApis
+) -> None:
+    sender = "psid-8006"
+    forged = MORE_PREFIX + '{"vanaf": 4, "knoppen": ["/faq_bestaat_niet"]}'
+    event = messenger_event(sender, KB.message("knop_meer_vragen"), quick_reply=forged)
+    assert post_messenger(rasa, page_entry(event)) == 200
+    assert [m.get("text") for m in messages(fake, sender)] == [KB.message("onbekende_knop")]
+    post_messenger(rasa, page_entry(messenger_event(sender, postback="/faq_pooiers")))  # the chat goes on
+    assert KB.by_id("pooiers").answer_text in "".join(m.get("text", "") for m in messages(fake, sender))
 
 
 def test_messenger_handles_every_event_of_a_batch(rasa: RunningServers, fake: FakeApis) -> None:

@@ -1,4 +1,4 @@
-"""Channel layout: text splitting, numbered lists for button-less channels, Messenger button groups."""
+"""Channel layout: text splitting, numbered lists for button-less channels, Messenger button pages."""
 from __future__ import annotations
 
 import random
@@ -12,14 +12,18 @@ from vraagbaak.kanalen.opmaak import (
     MARKER_KEY,
     MESSENGER_LIMIT,
     MESSENGER_MAX_BUTTONS,
+    MESSENGER_PAYLOAD_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
     MESSENGER_TITLE_LIMIT,
+    MORE_PREFIX,
     TELEGRAM_CALLBACK_LIMIT,
     TELEGRAM_LIMIT,
     TWILIO_LIMIT,
-    messenger_groups,
+    ButtonPage,
+    messenger_page,
     numbered_choices,
     numbered_list,
+    read_more_payload,
     short_title,
     split_text,
     utf16_length,
@@ -251,40 +255,64 @@ def test_every_title_fits_a_messenger_button(kb: KnowledgeBase) -> None:
         assert 0 < len(short_title(title)) <= MESSENGER_TITLE_LIMIT
 
 
-def test_menu_is_grouped_by_three_without_dropping_an_option(kb: KnowledgeBase) -> None:
+def all_pages(kb: KnowledgeBase, text: str, buttons: List[antwoorden.Message]) -> List[ButtonPage]:
+    """Every page a Messenger user sees by tapping "Meer vragen" until there is no more."""
+    pages = [messenger_page(text, buttons)]
+    while pages[-1].more:
+        read = read_more_payload(pages[-1].more)
+        assert read is not None and len(pages[-1].more) <= MESSENGER_PAYLOAD_LIMIT
+        first, payloads = read
+        shown = [antwoorden.button_for_payload(kb, p) for p in payloads]
+        assert None not in shown, "every payload behind Meer vragen maps back to a button the bot offers"
+        pages.append(messenger_page("", [b for b in shown if b], first))
+        assert len(pages) <= 10
+    return pages
+
+
+def test_menu_shows_three_buttons_and_meer_vragen_without_dropping_an_option(kb: KnowledgeBase) -> None:
     menu = antwoorden.menu(kb).messages[0]
-    groups = messenger_groups(menu["text"], menu["buttons"])
-    assert len(groups) == 6
-    assert all(1 <= len(g.buttons) <= MESSENGER_MAX_BUTTONS for g in groups)
-    assert [b["payload"] for g in groups for b in g.buttons] == [b["payload"] for b in menu["buttons"]]
+    pages = all_pages(kb, menu["text"], menu["buttons"])
+    assert len(pages) == 6
+    assert all(len(p.buttons) == MESSENGER_MAX_BUTTONS for p in pages)
+    assert all(p.more for p in pages[:-1]) and pages[-1].more is None
+    assert [b["payload"] for p in pages for b in p.buttons] == [b["payload"] for b in menu["buttons"]]
     assert all(
-        b["type"] == "postback" and len(b["title"]) <= MESSENGER_TITLE_LIMIT
-        for g in groups
-        for b in g.buttons
+        b["type"] == "postback" and len(b["title"]) <= MESSENGER_TITLE_LIMIT for p in pages for b in p.buttons
     )
 
 
-def test_groups_number_on_with_full_titles_and_header_only_first(kb: KnowledgeBase) -> None:
+def test_pages_number_on_with_full_titles_and_header_only_first(kb: KnowledgeBase) -> None:
     menu = antwoorden.menu(kb).messages[0]
-    groups = messenger_groups(menu["text"], menu["buttons"])
-    assert groups[0].text.startswith(menu["text"] + "\n1. ")
-    assert groups[1].text.startswith("4. " + kb.topics[3].title)
-    assert all(len(g.text) <= MESSENGER_TEMPLATE_LIMIT for g in groups)
-    listed = re.findall(r"^(\d+)\. (.+)$", "\n".join(g.text for g in groups), re.MULTILINE)
+    pages = all_pages(kb, menu["text"], menu["buttons"])
+    assert pages[0].text.startswith(menu["text"] + "\n1. ")
+    assert pages[1].text.startswith("4. " + kb.topics[3].title)
+    assert all(len(p.text) <= MESSENGER_TEMPLATE_LIMIT for p in pages)
+    listed = re.findall(r"^(\d+)\. (.+)$", "\n".join(p.text for p in pages), re.MULTILINE)
     assert [(int(n), t) for n, t in listed] == list(enumerate([t.title for t in kb.topics], 1))
 
 
-def test_three_related_questions_are_one_group(kb: KnowledgeBase) -> None:
+def test_three_related_questions_are_one_page_without_meer_vragen(kb: KnowledgeBase) -> None:
     related = antwoorden.answer(kb, kb.by_id("pooiers")).messages[1]
-    groups = messenger_groups(related["text"], related["buttons"])
-    assert len(groups) == 1 and len(groups[0].buttons) == 3
+    page = messenger_page(related["text"], related["buttons"])
+    assert len(page.buttons) == 3 and page.more is None
+
+
+def test_fourth_clarification_option_waits_behind_meer_vragen(kb: KnowledgeBase) -> None:
+    ranking = [
+        {"name": t.intent, "confidence": c} for t, c in zip(kb.topics[2:5], (0.3, 0.25, 0.2), strict=True)
+    ]
+    clarification = antwoorden.clarify(kb, {"text": "iets vaags", "intent_ranking": ranking}).messages[0]
+    assert len(clarification["buttons"]) == 4
+    pages = all_pages(kb, clarification["text"], clarification["buttons"])
+    assert [len(p.buttons) for p in pages] == [3, 1]
+    assert pages[1].text == "4. " + kb.message("knop_geen_van_deze")
 
 
 def test_a_single_short_button_is_not_numbered(kb: KnowledgeBase) -> None:
     reply = antwoorden.out_of_scope(kb).messages[0]
-    groups = messenger_groups(reply["text"], reply["buttons"])
-    assert groups[0].text == reply["text"]
-    assert groups[0].buttons == [{"type": "postback", "title": "Alle vragen", "payload": "/chat_wat_kan_je"}]
+    page = messenger_page(reply["text"], reply["buttons"])
+    assert page.text == reply["text"] and page.more is None
+    assert page.buttons == [{"type": "postback", "title": "Alle vragen", "payload": "/chat_wat_kan_je"}]
 
 
 def test_every_template_text_of_the_bot_fits_above_messenger_buttons(kb: KnowledgeBase) -> None:
@@ -294,7 +322,32 @@ def test_every_template_text_of_the_bot_fits_above_messenger_buttons(kb: Knowled
     headers.append(antwoorden.menu(kb).messages[0]["text"])
     buttons = [antwoorden.topic_button(t) for t in kb.topics]
     for header in headers:
-        assert all(len(g.text) <= MESSENGER_TEMPLATE_LIMIT for g in messenger_groups(header, buttons))
+        assert all(len(p.text) <= MESSENGER_TEMPLATE_LIMIT for p in all_pages(kb, header, buttons))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "/faq_pooiers",
+        MORE_PREFIX,
+        MORE_PREFIX + "{kapot",
+        MORE_PREFIX + "[4]",
+        MORE_PREFIX + '{"vanaf": "4", "knoppen": []}',
+        MORE_PREFIX + '{"vanaf": true, "knoppen": []}',
+        MORE_PREFIX + '{"vanaf": 0, "knoppen": ["/faq_pooiers"]}',
+        MORE_PREFIX + '{"vanaf": 9999, "knoppen": ["/faq_pooiers"]}',
+        MORE_PREFIX + '{"vanaf": 4, "knoppen": "/faq_pooiers"}',
+        MORE_PREFIX + '{"vanaf": 4, "knoppen": [1, 2]}',
+    ],
+)
+def test_anything_but_a_well_formed_meer_vragen_payload_is_refused(payload: str) -> None:
+    assert read_more_payload(payload) is None
+
+
+def test_forged_payload_behind_meer_vragen_is_no_button(kb: KnowledgeBase) -> None:
+    assert antwoorden.button_for_payload(kb, "/faq_bestaat_niet") is None
+    assert antwoorden.button_for_payload(kb, "faq_pooiers") is None
+    assert antwoorden.button_for_payload(kb, "/faq_pooiers") == antwoorden.topic_button(kb.by_id("pooiers"))
 
 
 # --- other channel constraints ---------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Facebook Messenger channel: buttons in groups of three (none dropped), texts split, signatures enforced.
+"""Facebook Messenger channel: three buttons plus "Meer vragen", texts split, signatures enforced.
 
 Credentials (see vraagbaak/kanalen/credentials.py):
 
@@ -26,15 +26,19 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.antwoorden import button_for_payload
 from vraagbaak.kanalen import blueprint_with_health, required_settings
 from vraagbaak.kanalen.opmaak import (
     MESSENGER_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
-    ButtonGroup,
-    messenger_groups,
+    MORE_PREFIX,
+    ButtonPage,
+    messenger_page,
+    read_more_payload,
     split_text,
     without_marker,
 )
+from vraagbaak.kennisbank import knowledge_base
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +66,18 @@ def graph_client(page_access_token: str, app_secret: str, api_url: str, api_vers
     return client
 
 
-def button_template(text: str, group: ButtonGroup) -> Dict[str, Any]:
-    """A Messenger button template message."""
-    payload = {"template_type": "button", "text": text, "buttons": group.buttons}
-    return {"attachment": {"type": "template", "payload": payload}}
+def button_template(text: str, page: ButtonPage) -> Dict[str, Any]:
+    """A Messenger button template message, with the "Meer vragen" quick reply when more options follow."""
+    payload = {"template_type": "button", "text": text, "buttons": page.buttons}
+    message: Dict[str, Any] = {"attachment": {"type": "template", "payload": payload}}
+    if page.more:
+        title = knowledge_base().message("knop_meer_vragen")
+        message["quick_replies"] = [{"content_type": "text", "title": title, "payload": page.more}]
+    return message
 
 
 class VraagbaakMessengerBot(MessengerBot):
-    """Sends texts under Messenger's limit and every button, three per message."""
+    """Sends texts under Messenger's limit, and options three at a time behind "Meer vragen"."""
 
     async def post(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """One Send API message."""
@@ -94,12 +102,15 @@ class VraagbaakMessengerBot(MessengerBot):
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
     ) -> None:
-        """Button templates of at most three buttons, numbered on, so every option stays reachable."""
-        for group in messenger_groups(text, buttons):
-            parts = split_text(group.text, MESSENGER_TEMPLATE_LIMIT)
-            for part in parts[:-1]:  # only the last part fits above the buttons
-                await self.post(recipient_id, {"text": part})
-            await self.post(recipient_id, button_template(parts[-1], group))
+        """The first three options as buttons; "Meer vragen" shows the next three."""
+        await self.send_page(recipient_id, messenger_page(text, buttons))
+
+    async def send_page(self, recipient_id: str, page: ButtonPage) -> None:
+        """One page of options; its text is split so that the last part fits above the buttons."""
+        parts = split_text(page.text, MESSENGER_TEMPLATE_LIMIT)
+        for part in parts[:-1]:
+            await self.post(recipient_id, {"text": part})
+        await self.post(recipient_id, button_template(parts[-1], page))
 
     async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
         """Custom Messenger messages, minus the bot's internal marker."""
@@ -136,11 +147,24 @@ class VraagbaakMessenger(Messenger):
     async def message(self, message: Dict[str, Any], metadata: Dict[str, Any] | None) -> None:
         """A typed text or quick reply; echoes and attachments are skipped without logging their content."""
         if self._is_quick_reply_message(message):
-            await self._handle_user_message(
-                message["message"]["quick_reply"]["payload"], self.get_user_id(), metadata
-            )
+            payload = str(message["message"]["quick_reply"]["payload"])
+            if payload.startswith(MORE_PREFIX):
+                await self.more_options(payload, self.get_user_id())
+            else:
+                await self._handle_user_message(payload, self.get_user_id(), metadata)
         elif self._is_user_message(message):
             await self._handle_user_message(message["message"]["text"], self.get_user_id(), metadata)
+
+    async def more_options(self, payload: str, sender_id: str) -> None:
+        """The next page of options, shown by the channel itself: Rasa keeps the full numbered list."""
+        out = VraagbaakMessengerBot(self.client)
+        kb = knowledge_base()
+        read = read_more_payload(payload)
+        buttons = [button_for_payload(kb, p) for p in read[1]] if read else []
+        if read is None or not buttons or None in buttons:
+            await out.send_text_message(sender_id, kb.message("onbekende_knop"))  # forged or outdated
+            return
+        await out.send_page(sender_id, messenger_page("", [b for b in buttons if b], read[0]))
 
     async def _handle_user_message(self, text: str, sender_id: str, metadata: Dict[str, Any] | None) -> None:
         out = VraagbaakMessengerBot(self.client)

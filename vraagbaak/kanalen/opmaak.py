@@ -1,4 +1,4 @@
-"""Channel-independent layout: long texts split under a channel limit, buttons as numbered lists or groups.
+"""Channel-independent layout: long texts split under a channel limit, buttons as numbered lists or pages.
 
 Pure functions only, so every channel renders the same way and the rules are unit-tested in one place.
 
@@ -8,6 +8,7 @@ What a channel sends, joined, is therefore exactly the official text.
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Pattern, Sequence, Tuple
@@ -18,7 +19,10 @@ MESSENGER_LIMIT = 2000  # Messenger text message
 MESSENGER_TEMPLATE_LIMIT = 640  # text above the buttons of a Messenger button template
 MESSENGER_MAX_BUTTONS = 3  # buttons per Messenger button template
 MESSENGER_TITLE_LIMIT = 20  # Messenger postback button title
+MESSENGER_PAYLOAD_LIMIT = 1000  # characters of a Messenger quick-reply or postback payload
 TELEGRAM_CALLBACK_LIMIT = 64  # bytes of callback_data of a Telegram inline button
+MORE_PREFIX = "vraagbaak:meer:"  # a Messenger "Meer vragen" quick reply, answered by the channel itself
+MAX_OPTION_NUMBER = 100  # more options than the bot ever offers at once
 
 MARKER_KEY = "vraagbaak"  # the bot's internal custom marker; never shown to users
 ELLIPSIS = "…"
@@ -147,27 +151,53 @@ def short_title(title: str, limit: int = MESSENGER_TITLE_LIMIT) -> str:
 
 
 @dataclass(frozen=True)
-class ButtonGroup:
-    """One Messenger button template: its text and at most three postback buttons."""
+class ButtonPage:
+    """One Messenger button template: its text, at most three postback buttons, and what "Meer vragen" opens."""
 
     text: str
     buttons: List[Dict[str, str]]
+    more: str | None  # quick-reply payload of the next page; None on the last page
 
 
-def messenger_groups(text: str, buttons: Sequence[Button]) -> List[ButtonGroup]:
-    """All buttons in groups of three, numbered on across groups, so no option is ever dropped."""
+def messenger_page(text: str, buttons: Sequence[Button], first_number: int = 1) -> ButtonPage:
+    """The first three options as buttons; any others wait behind a "Meer vragen" quick reply."""
     size = MESSENGER_MAX_BUTTONS
+    shown, rest = buttons[:size], buttons[size:]
     # Full titles go in the text when a button title is cut short, or when there is a choice to type.
     numbered = (
-        len(buttons) > 1 or not text or any(len(str(b["title"])) > MESSENGER_TITLE_LIMIT for b in buttons)
+        len(buttons) > 1
+        or first_number > 1
+        or not text
+        or any(len(str(b["title"])) > MESSENGER_TITLE_LIMIT for b in shown)
     )
-    groups: List[ButtonGroup] = []
-    for first in range(0, len(buttons), size):
-        chunk = buttons[first : first + size]
-        lines = numbered_list([str(b["title"]) for b in chunk], first + 1) if numbered else ""
-        head = text if first == 0 else ""
-        groups.append(ButtonGroup("\n".join(p for p in (head, lines) if p), [postback(b) for b in chunk]))
-    return groups
+    lines = numbered_list([str(b["title"]) for b in shown], first_number) if numbered else ""
+    more = more_payload(first_number + size, rest) if rest else None
+    return ButtonPage("\n".join(p for p in (text, lines) if p), [postback(b) for b in shown], more)
+
+
+def more_payload(first_number: int, buttons: Sequence[Button]) -> str:
+    """The "Meer vragen" quick reply: where numbering goes on and the payloads still to show.
+
+    Carried in the payload itself, so any replica can show the next page and nothing is stored.
+    """
+    rest = {"vanaf": first_number, "knoppen": [str(b["payload"]) for b in buttons]}
+    return MORE_PREFIX + json.dumps(rest, separators=(",", ":"))
+
+
+def read_more_payload(payload: str) -> Tuple[int, List[str]] | None:
+    """First number and payloads of a "Meer vragen" quick reply; None for any other or a malformed one."""
+    if not payload.startswith(MORE_PREFIX):
+        return None
+    try:
+        rest = json.loads(payload[len(MORE_PREFIX) :])
+    except ValueError:
+        return None
+    first, payloads = (rest.get("vanaf"), rest.get("knoppen")) if isinstance(rest, dict) else (None, None)
+    if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= MAX_OPTION_NUMBER:
+        return None
+    if not isinstance(payloads, list) or not all(isinstance(p, str) for p in payloads):
+        return None
+    return first, payloads
 
 
 def postback(button: Button) -> Dict[str, str]:
