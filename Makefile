@@ -68,8 +68,9 @@ test: $(MODEL) validate lint web-deps services-deps deploy-deps  ## Set up, trai
 	$(PY) -m pytest -q
 	$(MAKE) test-cluster
 
-bench: $(MODEL)  ## Accuracy vs baselines, latency, training time, memory
+bench: $(MODEL) services-deps  ## Accuracy vs baselines, latency, training time, memory; then 1 vs 2 replicas
 	$(PY) -m vraagbaak.tools.bench
+	$(PY) -m vraagbaak.tools.bench_cluster
 
 clean:  ## Remove generated files (not the venv)
 	rm -rf models reports results .pytest_cache
