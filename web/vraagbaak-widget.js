@@ -5,8 +5,9 @@
  *                 data-exit-url="https://www.google.com/search?q=weer" defer></script>
  * Optional: data-target="#some-element" to render inside that element.
  *
- * Privacy: nothing goes to localStorage or cookies. The transcript lives in sessionStorage
- * (gone when the tab closes) so it survives a page change on the same site; "Snel weg" wipes it.
+ * Privacy: nothing goes to localStorage or cookies. The transcript and the session id live in
+ * sessionStorage (gone when the tab closes), so the conversation survives a page change on the same
+ * site and "Snel weg" can forget all of it; "Snel weg" wipes both.
  * Safety: every piece of message text is put in the DOM with textContent / text nodes, never as HTML.
  */
 (function () {
@@ -22,6 +23,8 @@
   var FORGET_PAYLOAD = "/gesprek_vergeten"; // intent that makes the bot drop the conversation
   var BULLET = "• "; // the knowledge base renders list items as lines starting with this
   var STORE_KEY = "vraagbaak.gesprek";
+  var SESSION_KEY = "vraagbaak.sessie"; // the Rasa sender id, so a reload goes on with the same conversation
+  var SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
   var MAX_STORED = 300; // keeps sessionStorage small even in a very long chat
   var DOUBLE_ESCAPE_MS = 1000;
   var REPLY_TIMEOUT_MS = 20000;
@@ -317,11 +320,11 @@
   function onSocketIo(type, body) {
     if (type === "0") { // connected: {"sid": "..."}
       var sid = JSON.parse(body || "{}").sid;
-      // We propose this connection's own socket id as the session id. Rasa 3.6 emits bot
-      // messages to a room named after the session id, and with python-socketio 5.x it fails
-      // to put us in any other room (enter_room is not awaited), but every socket is always in
-      // the room of its own sid. So this works with and without that bug.
-      emit("session_request", { session_id: sid });
+      // After a reload or reconnect, ask for the conversation this tab already had, so typed
+      // numbers keep their meaning and "Snel weg" forgets everything said before the reload.
+      // This needs vraagbaak.kanalen.socketio (Rasa 3.6's own channel never awaits enter_room,
+      // so its replies would be lost). A new tab proposes its own, random socket id.
+      emit("session_request", { session_id: storedSession() || sid });
     } else if (type === "2") { // event: ["name", data], possibly after an ack id
       var event = JSON.parse(body.slice(body.indexOf("[")));
       if (event[0] === "session_confirm") onReady(event[1]);
@@ -331,8 +334,22 @@
     }
   }
 
+  function storedSession() {
+    try {
+      var stored = sessionStorage.getItem(SESSION_KEY);
+      return stored && SESSION_ID_PATTERN.test(stored) ? stored : null; // storage is writable by any script
+    } catch (e) {
+      return null;
+    }
+  }
+
   function onReady(id) {
     sessionId = typeof id === "string" ? id : String(id);
+    if (!leaving) {
+      try {
+        sessionStorage.setItem(SESSION_KEY, sessionId);
+      } catch (e) { /* blocked: a reload then starts a new conversation */ }
+    }
     retryDelay = 1000;
     status.textContent = "";
     pending.splice(0).forEach(function (text) {

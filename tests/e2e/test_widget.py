@@ -5,6 +5,8 @@ Playwright only drives the system browser: no `playwright install`, no browser d
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import http.client
 import json
 import socket
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 from urllib.parse import urlsplit
 
+import aiohttp
 import pytest
 import requests
 
@@ -481,17 +484,76 @@ def test_small_screen_360px(browser: Browser, site: Site, kb: KnowledgeBase) -> 
         small.close()
 
 
+def confirmed_sessions(session: Session) -> List[str]:
+    return [json.loads(f[2:])[1] for f in session.frames_received if f.startswith('42["session_confirm"')]
+
+
 def test_conversation_survives_a_reload_in_session_storage_only(session: Session, kb: KnowledgeBase) -> None:
     topic = kb.by_id("pooiers")
     session.ask(topic.official_question)
     session.wait_for_answer(topic)
+    before = session.session_id()
     session.page.reload()
     session.wait_for_answer(topic)
-    # The new connection still gets answers.
-    other = kb.by_id("scandinavisch_model")
-    session.ask(other.official_question)
-    session.wait_for_answer(other)
+    # Same Rasa conversation after the reload, so "1" still means the first related question.
+    session.ask("1")
+    session.wait_for_answer(kb.by_id(topic.related[0]))
+    assert confirmed_sessions(session)[-1] == before and len(confirmed_sessions(session)) >= 2
     session.assert_clean()
+
+
+def test_quick_exit_after_a_reload_forgets_what_was_said_before_it(session: Session) -> None:
+    secret = f"hallo geheim-{uuid.uuid4().hex[:8]}"
+    session.ask(secret)
+    session.page.locator(".vb-turn").first.wait_for()
+    sender = session.session_id()
+    session.page.reload()
+    session.page.locator(".vb-turn").first.wait_for()  # restored from sessionStorage
+    deadline = time.monotonic() + 15
+    while len(confirmed_sessions(session)) < 2 and time.monotonic() < deadline:
+        session.page.wait_for_timeout(100)
+    assert confirmed_sessions(session)[-1] == sender
+    assert secret in tracker_text(session.site, sender)
+    session.page.get_by_role("button", name="Snel weg").click()
+    session.page.wait_for_url(session.site.exit_url)
+    deadline = time.monotonic() + 15
+    while secret in tracker_text(session.site, sender) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert secret not in tracker_text(session.site, sender)
+
+
+@pytest.mark.parametrize(
+    "proposed", ["kort", "<script>alert(1)</script>", "a" * 65, "met spatie x", 12345678, None, ["lijst"]]
+)
+def test_socketio_channel_replaces_an_odd_session_id(servers: Servers, proposed: Any) -> None:
+    """Only ids like the widget's own become tracker keys; anything else gets a fresh random id."""
+    confirmed = socketio_session(servers.rasa_url, proposed)
+    assert confirmed != proposed and len(confirmed) == 32 and int(confirmed, 16) >= 0
+
+
+def test_socketio_channel_keeps_a_session_id_like_the_widgets(servers: Servers) -> None:
+    proposed = f"vb_{uuid.uuid4().hex[:20]}"
+    assert socketio_session(servers.rasa_url, proposed) == proposed
+
+
+def socketio_session(rasa_url: str, proposed: Any) -> str:
+    """The session id Rasa confirms for a session_request proposing this one, over a real websocket."""
+
+    async def request() -> str:
+        url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as client, client.ws_connect(url, timeout=20) as ws:
+            assert (await ws.receive_str(timeout=20)).startswith("0")  # Engine.IO open
+            await ws.send_str("40")  # Socket.IO connect
+            assert (await ws.receive_str(timeout=20)).startswith("40")
+            await ws.send_str("42" + json.dumps(["session_request", {"session_id": proposed}]))
+            while True:
+                packet = await ws.receive_str(timeout=20)
+                if packet.startswith('42["session_confirm"'):
+                    return str(json.loads(packet[2:])[1])
+
+    # In a thread of its own: this module's Playwright keeps an event loop in the main thread.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, request()).result(timeout=60)
 
 
 def test_status_line_when_rasa_is_unreachable(browser: Browser) -> None:

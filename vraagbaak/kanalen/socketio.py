@@ -10,12 +10,16 @@ Rasa 3.6's own channel loses messages with python-socketio 5.x:
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
+
+# What the widget proposes: its socket id, or after a reload the id it kept in sessionStorage.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
 
 def _metadata(raw: Any) -> Dict[str, Any]:
@@ -52,8 +56,9 @@ class VraagbaakSocketIOInput(SocketIOInput):
 
         async def session_request(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
-            if not data.get("session_id"):
-                data["session_id"] = uuid.uuid4().hex
+            proposed = data.get("session_id")
+            if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
+                data["session_id"] = uuid.uuid4().hex  # odd ids would become tracker keys and log lines
             if self.session_persistence:
                 await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
