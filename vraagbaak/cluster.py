@@ -340,7 +340,7 @@ def redis_config(spec: ClusterSpec, data_dir: Path) -> str:
 
 
 def _launcher(args: Sequence[str]) -> List[str]:
-    return [sys.executable, "-m", "vraagbaak.launcher", "rasa", *args]
+    return [sys.executable, "-m", "vraagbaak.launcher", *args]
 
 
 class Cluster:
@@ -403,7 +403,7 @@ class Cluster:
             endpoints, credentials = productie.write_config(settings, self.config_dir / f"rasa-{index}")
             yield ProcessSpec(
                 f"rasa-{index}",
-                _launcher(productie.rasa_arguments(settings, endpoints, credentials)),
+                _launcher(["rasa", *productie.rasa_arguments(settings, endpoints, credentials)]),
                 {**env, **productie.rasa_environment(settings)},
                 f"http://127.0.0.1:{port}/",
             )

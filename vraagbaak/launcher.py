@@ -46,9 +46,25 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     rasa_main()
 
 
+def run_action_server(args: Sequence[str]) -> None:
+    """Run the rasa-sdk action server in this process, without Rasa's CLI (which loads TensorFlow, ~400 MB)."""
+    os.environ.update(PRIVATE_ENV)
+    # Only Rasa talks to the action server: loopback unless the production settings chose an address.
+    os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    from rasa_sdk.__main__ import main as sdk_main
+
+    sys.argv = ["rasa_sdk", *args]
+    sdk_main()
+
+
+def action_server_arguments(port: int) -> List[str]:
+    """Launcher arguments that start the action server on this port."""
+    return ["actions", "--port", str(port), "--actions", "actions"]
+
+
 def _child(args: List[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vraagbaak.launcher", "rasa", *args],
+        [sys.executable, "-m", "vraagbaak.launcher", *args],
         cwd=PROJECT_DIR,
         env=private_environment(),
     )
@@ -73,9 +89,10 @@ def serve(
     credentials.parent.mkdir(exist_ok=True)
     if write_credentials([str(credentials)]) != 0:
         return 2
-    actions = _child(["run", "actions", "--port", str(action_port), "--actions", "actions"])
+    actions = _child(action_server_arguments(action_port))
     server = _child(
         [
+            "rasa",
             "run",
             "--model",
             model,
@@ -117,10 +134,13 @@ def serve(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m vraagbaak.launcher rasa ARGS…` or `python -m vraagbaak.launcher serve MODEL`."""
+    """`python -m vraagbaak.launcher rasa ARGS…`, `… actions ARGS…` or `… serve MODEL`."""
     args = list(sys.argv[1:] if argv is None else argv)
     if args[:1] == ["rasa"]:
         run_rasa_cli(args[1:])
+        return 0
+    if args[:1] == ["actions"]:
+        run_action_server(args[1:])
         return 0
     if args[:1] == ["serve"] and len(args) >= 2:
         return serve(args[1], extra=args[2:])

@@ -31,6 +31,7 @@ from sanic.response import HTTPResponse
 from vraagbaak.kanalen import blueprint_with_health
 from vraagbaak.kanalen.rest import SafeRestInput
 from vraagbaak.kennisbank import knowledge_base
+from vraagbaak.launcher import action_server_arguments
 from vraagbaak.paths import MODELS_DIR, PROJECT_DIR
 
 logger = logging.getLogger(__name__)
@@ -238,8 +239,8 @@ def rasa_environment(settings: Settings) -> Dict[str, str]:
 
 
 def action_arguments(settings: Settings) -> List[str]:
-    """Arguments for `rasa run actions` (after `python -m vraagbaak.launcher rasa`)."""
-    return ["run", "actions", "--port", str(settings.action_port), "--actions", "actions"]
+    """Arguments for the action server (after `python -m vraagbaak.launcher`)."""
+    return action_server_arguments(settings.action_port)
 
 
 def action_environment(settings: Settings) -> Dict[str, str]:
@@ -427,7 +428,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(" ".join('"$VRAAGBAAK_JWT_SECRET"' if a == settings.jwt_secret and a else a for a in shown))
         return 0
     if args.command == "acties":
-        _exec(["vraagbaak.launcher", "rasa", *action_arguments(settings)], action_environment(settings))
+        _exec(["vraagbaak.launcher", *action_arguments(settings)], action_environment(settings))
     if args.command == "rasa-proces":
         from vraagbaak.launcher import run_rasa_cli
 

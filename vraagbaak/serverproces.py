@@ -15,7 +15,7 @@ from typing import Dict, Iterator, List, Sequence
 import requests
 import yaml
 
-from vraagbaak.launcher import private_environment
+from vraagbaak.launcher import action_server_arguments, private_environment
 from vraagbaak.paths import PROJECT_DIR
 
 
@@ -90,7 +90,7 @@ def running_servers(
     rasa_log, action_log = workdir / "rasa.log", workdir / "actions.log"
     with open(action_log, "wb") as action_out, open(rasa_log, "wb") as rasa_out:
         actions = subprocess.Popen(
-            rasa_command(["run", "actions", "--port", str(action_port), "--actions", "actions"]),
+            [sys.executable, "-m", "vraagbaak.launcher", *action_server_arguments(action_port)],
             cwd=PROJECT_DIR,
             env=env,
             stdout=action_out,
