@@ -160,11 +160,12 @@ class VraagbaakMessenger(Messenger):
         out = VraagbaakMessengerBot(self.client)
         kb = knowledge_base()
         read = read_more_payload(payload)
-        buttons = [button_for_payload(kb, p) for p in read[1]] if read else []
-        if read is None or not buttons or None in buttons:
+        wanted = read[1] if read else []
+        buttons = [b for b in (button_for_payload(kb, p) for p in wanted) if b]
+        if read is None or not buttons or len(buttons) != len(wanted):
             await out.send_text_message(sender_id, kb.message("onbekende_knop"))  # forged or outdated
             return
-        await out.send_page(sender_id, messenger_page("", [b for b in buttons if b], read[0]))
+        await out.send_page(sender_id, messenger_page("", buttons, read[0]))
 
     async def _handle_user_message(self, text: str, sender_id: str, metadata: Dict[str, Any] | None) -> None:
         out = VraagbaakMessengerBot(self.client)
