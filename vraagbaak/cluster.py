@@ -26,7 +26,7 @@ from typing import Dict, Iterator, List, Sequence, Tuple
 import requests
 
 from vraagbaak import productie
-from vraagbaak.launcher import private_environment
+from vraagbaak.launcher import launcher_command, private_environment
 from vraagbaak.paths import MODELS_DIR, PROJECT_DIR
 from vraagbaak.serverproces import free_port
 from vraagbaak.web import WEB_DIR, security_headers
@@ -339,10 +339,6 @@ def redis_config(spec: ClusterSpec, data_dir: Path) -> str:
     )
 
 
-def _launcher(args: Sequence[str]) -> List[str]:
-    return [sys.executable, "-m", "vraagbaak.launcher", *args]
-
-
 class Cluster:
     """Starts, stops and restarts the processes of one ClusterSpec."""
 
@@ -379,7 +375,7 @@ class Cluster:
             settings = productie.Settings.from_env(spec.settings_env(action_port=port))
             yield ProcessSpec(
                 f"actions-{index}",
-                _launcher(productie.action_arguments(settings)),
+                launcher_command(productie.action_arguments(settings)),
                 productie.action_environment(settings),
                 f"http://127.0.0.1:{port}/health",
             )
@@ -403,7 +399,7 @@ class Cluster:
             endpoints, credentials = productie.write_config(settings, self.config_dir / f"rasa-{index}")
             yield ProcessSpec(
                 f"rasa-{index}",
-                _launcher(["rasa", *productie.rasa_arguments(settings, endpoints, credentials)]),
+                launcher_command(["rasa", *productie.rasa_arguments(settings, endpoints, credentials)]),
                 {**env, **productie.rasa_environment(settings)},
                 f"http://127.0.0.1:{port}/",
             )

@@ -62,9 +62,14 @@ def action_server_arguments(port: int) -> List[str]:
     return ["actions", "--port", str(port), "--actions", "actions"]
 
 
+def launcher_command(args: Sequence[str]) -> List[str]:
+    """The command line that runs `python -m vraagbaak.launcher ARGS` with this interpreter."""
+    return [sys.executable, "-m", "vraagbaak.launcher", *args]
+
+
 def _child(args: List[str]) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "vraagbaak.launcher", *args],
+        launcher_command(args),
         cwd=PROJECT_DIR,
         env=private_environment(),
     )

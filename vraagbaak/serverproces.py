@@ -6,7 +6,6 @@ import os
 import secrets
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Dict, Iterator, List, Sequence
 import requests
 import yaml
 
-from vraagbaak.launcher import action_server_arguments, private_environment
+from vraagbaak.launcher import action_server_arguments, launcher_command, private_environment
 from vraagbaak.paths import PROJECT_DIR
 
 
@@ -43,7 +42,7 @@ def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> Non
 
 def rasa_command(args: Sequence[str]) -> List[str]:
     """The command line that runs `rasa ARGS` through the privacy launcher."""
-    return [sys.executable, "-m", "vraagbaak.launcher", "rasa", *args]
+    return launcher_command(["rasa", *args])
 
 
 @dataclass
@@ -90,7 +89,7 @@ def running_servers(
     rasa_log, action_log = workdir / "rasa.log", workdir / "actions.log"
     with open(action_log, "wb") as action_out, open(rasa_log, "wb") as rasa_out:
         actions = subprocess.Popen(
-            [sys.executable, "-m", "vraagbaak.launcher", *action_server_arguments(action_port)],
+            launcher_command(action_server_arguments(action_port)),
             cwd=PROJECT_DIR,
             env=env,
             stdout=action_out,
