@@ -4,6 +4,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 KNOWLEDGE_BASE_FILE = PACKAGE_DIR / "kennisbank.yml"
+SOURCE_ARTICLE_FILE = PACKAGE_DIR / "source_article.yml"
 DATA_DIR = PROJECT_DIR / "data"
 MODELS_DIR = PROJECT_DIR / "models"
 REPORTS_DIR = PROJECT_DIR / "reports"

@@ -6,14 +6,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Dict, List
 
-import pytest
 import yaml
 
 from vraagbaak.evaluatie import load_nlu_dir, load_nlu_examples
 from vraagbaak.kennisbank import BULLET, KnowledgeBase, normalise_title
-from vraagbaak.paths import DATA_DIR, PROJECT_DIR, TESTS_DIR
+from vraagbaak.paths import DATA_DIR, TESTS_DIR
 
-SEED = PROJECT_DIR.parent / "shared" / "seed" / "000_f5c016e58ddbd67b.txt"
 TRAINING = load_nlu_dir(sorted((DATA_DIR / "nlu").glob("*.yml")))
 HELD_OUT = load_nlu_examples(TESTS_DIR / "test_nlu.yml")
 
@@ -67,43 +65,6 @@ def test_answers_keep_bullet_lists_as_lists(kb: KnowledgeBase) -> None:
     lists = [b["lijst"] for b in violations.answer_blocks if "lijst" in b]
     assert lists and len(lists[0]) == 11
     assert violations.answer_text.count("\n" + BULLET) == 11
-
-
-def _seed_with_corrections(kb: KnowledgeBase) -> str:
-    text = SEED.read_text(encoding="utf-8")
-    for correction in kb.corrections:
-        assert correction["origineel"] in text, correction
-        text = text.replace(correction["origineel"], correction["wordt"])
-    return text
-
-
-@pytest.mark.skipif(not SEED.exists(), reason="the source article is not beside this checkout")
-def test_every_answer_block_is_verbatim_from_the_source(kb: KnowledgeBase) -> None:
-    source_lines = {line.strip().lstrip("•").strip() for line in _seed_with_corrections(kb).splitlines()}
-    for topic in kb.topics:
-        assert topic.official_question in source_lines, topic.id
-        for block in topic.answer_blocks:
-            for line in [block["alinea"]] if "alinea" in block else block["lijst"]:
-                assert line in source_lines, (topic.id, line)
-
-
-@pytest.mark.skipif(not SEED.exists(), reason="the source article is not beside this checkout")
-def test_no_source_paragraph_is_left_out(kb: KnowledgeBase) -> None:
-    used = {
-        line
-        for topic in kb.topics
-        for block in topic.answer_blocks
-        for line in ([block["alinea"]] if "alinea" in block else block["lijst"])
-    }
-    used |= {t.official_question for t in kb.topics}
-    skipped = {
-        "Sekswerkers nog kwetsbaarder door criminalisering",
-        "Q&A - Amnesty's standpunt over de bescherming van de rechten van sekswerkers",
-    }
-    for line in _seed_with_corrections(kb).splitlines():
-        line = line.strip().lstrip("•").strip()
-        if line and line not in skipped:
-            assert line in used, line
 
 
 def test_domain_lists_exactly_the_trained_intents(kb: KnowledgeBase, domain) -> None:
