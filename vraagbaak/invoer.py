@@ -3,9 +3,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Sequence
+from typing import Any, Sequence
 
 MAX_LENGTH = 1000
+# What a channel passes on: one character more than allowed, so the bot still sees "too long" and says so,
+# while the NLU pipeline never works on more than this (its cost grows with the length of the text).
+CUT_LENGTH = MAX_LENGTH + 1
+# The largest request body or socket.io packet the servers read at all (Sanic and engine.io refuse more);
+# well above any real question, so that a pasted document still gets the Dutch "too long" reply.
+MAX_REQUEST_BYTES = 16 * 1024 * 1024
 TOO_LONG = "te_lang"
 EMPTY = "leeg"
 UNREADABLE = "onleesbaar"
@@ -29,6 +35,29 @@ _CHOICE = re.compile(
     r"^\s*(?:(?:nr|nummer|optie|keuze|vraag)\.?\s*)?(?:de\s+|het\s+)?(\d{1,2}|[a-zé]+)\s*[.)!]?\s*$",
     re.IGNORECASE,
 )
+
+
+# The shape of a button payload: "/intent" with an optional JSON object. Unknown intents keep this shape so
+# that the bot can say the button is unknown; Rasa's warning about them is silenced by the launcher.
+_PAYLOAD = re.compile(r"/[A-Za-z0-9_]{1,64}(?:\{[^\n]{0,500}\})?")
+
+
+def clean_user_text(raw: Any) -> str:
+    """What a channel may hand to Rasa: cut to CUT_LENGTH, valid UTF-8, and a '/' only on payloads.
+
+    A sentence that starts with '/' ("/ik word bedreigd …") would be parsed by Rasa as a command and printed
+    in a warning; without the slash it is an ordinary question and gets an ordinary answer.
+    """
+    text = raw if isinstance(raw, str) else ""
+    # Cut before anything else touches the text: every later step is then cheap.
+    text = text[:CUT_LENGTH]
+    # Lone surrogates cannot be encoded, stored or sent back; they become '?'.
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    stripped = text.strip()
+    if stripped.startswith("/"):
+        if not _PAYLOAD.fullmatch(stripped):
+            return stripped.lstrip("/ ")
+    return text
 
 
 def strip_control_characters(text: str) -> str:

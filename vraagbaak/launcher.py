@@ -1,16 +1,24 @@
 """Starts Rasa and the action server with privacy defaults: no telemetry, no crash reports to Rasa's Sentry."""
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
-from typing import List, Sequence
+import warnings
+from typing import Any, Dict, List, Sequence
 
+from vraagbaak.invoer import MAX_REQUEST_BYTES
 from vraagbaak.paths import PROJECT_DIR
+
+logger = logging.getLogger(__name__)
 
 PRIVATE_ENV = {
     "RASA_TELEMETRY_ENABLED": "false",
+    # Sanic reads SANIC_* into its config: bodies and websocket frames above this are refused unread.
+    "SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES),
+    "SANIC_WEBSOCKET_MAX_SIZE": str(MAX_REQUEST_BYTES),
     # Same data and config give the same model, so CI reproduces the figures measured locally.
     "TF_DETERMINISTIC_OPS": "1",
     # TensorFlow's start-up chatter says nothing useful to an operator.
@@ -32,10 +40,73 @@ def disable_vendor_error_reporting() -> None:
     rasa.telemetry.initialize_error_reporting = lambda: None
 
 
+def _without_user_text(_: Any, __: str, event: Dict[str, Any]) -> Dict[str, Any]:
+    """structlog processor: Rasa's text-bearing fields become their length, whatever the log level."""
+    for key in list(event):
+        if key in TEXT_FIELDS:
+            event[key] = f"<{len(str(event[key]))} tekens weggelaten>"
+    return event
+
+
+# The fields Rasa's own anonymizer would hand to Rasa Pro's anonymization plugins.
+TEXT_FIELDS = frozenset(
+    {
+        "text",
+        "response_text",
+        "user_text",
+        "slot_values",
+        "parse_data_text",
+        "parse_data_entities",
+        "prediction_events",
+        "tracker_latest_message",
+        "prefilled_slots",
+        "message",
+        "response",
+        "slot_candidates",
+        "rasa_event",
+        "rasa_events",
+        "tracker_states",
+        "current_states",
+        "old_states",
+        "successes",
+        "current_entity",
+        "next_entity",
+        "states",
+        "entity",
+        "token_text",
+        "user_message",
+        "json_message",
+        "user_input",
+    }
+)
+
+
+def keep_user_text_out_of_logs() -> None:
+    """Rasa logs user text in structlog events and in warnings about '/' commands; drop both."""
+    import rasa.utils.log_utils
+
+    # Rasa's anonymizer only calls Rasa Pro plugins; configure_structlog looks it up when it runs.
+    rasa.utils.log_utils._anonymizer = _without_user_text  # type: ignore[assignment]
+    # RegexMessageHandler quotes the whole message when a '/' text names no known intent. Rasa's CLI puts
+    # its own warning filters in front of any filter set here, so the message is dropped at display time.
+    if getattr(warnings.showwarning, "vraagbaak_private", False):
+        return
+    show = warnings.showwarning
+
+    def showwarning(message: Any, *args: Any, **kwargs: Any) -> None:
+        if "Failed to parse" in str(message):
+            return
+        show(message, *args, **kwargs)
+
+    showwarning.vraagbaak_private = True  # type: ignore[attr-defined]
+    warnings.showwarning = showwarning
+
+
 def run_rasa_cli(args: Sequence[str]) -> None:
     """Run the `rasa` command line in this process, with error reporting disabled."""
     os.environ.update(PRIVATE_ENV)
     disable_vendor_error_reporting()
+    keep_user_text_out_of_logs()
     from vraagbaak.productie import install_action_failure_reply
 
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
@@ -51,10 +122,30 @@ def run_action_server(args: Sequence[str]) -> None:
     os.environ.update(PRIVATE_ENV)
     # Only Rasa talks to the action server: loopback unless the production settings chose an address.
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    import rasa_sdk.endpoint
     from rasa_sdk.__main__ import main as sdk_main
 
+    create_app = rasa_sdk.endpoint.create_app
+
+    def create_private_app(*app_args: Any, **app_kwargs: Any) -> Any:
+        app = create_app(*app_args, **app_kwargs)
+        # rasa-sdk's own handler logs the request and sends the whole request body back in its 500.
+        app.error_handler.add(Exception, _generic_action_error)
+        return app
+
+    rasa_sdk.endpoint.create_app = create_private_app
     sys.argv = ["rasa_sdk", *args]
     sdk_main()
+
+
+async def _generic_action_error(request: Any, exception: Exception) -> Any:
+    """A failing action request: the kind of error in the log, a generic JSON error to the caller."""
+    from sanic import response
+    from sanic.exceptions import SanicException
+
+    status = exception.status_code if isinstance(exception, SanicException) else 500
+    logger.error("Actieserver: verzoek mislukt (%s, status %d)", type(exception).__name__, status)
+    return response.json({"error": "Het verzoek kon niet verwerkt worden."}, status=status)
 
 
 def action_server_arguments(port: int) -> List[str]:
@@ -101,6 +192,9 @@ def serve(
             "run",
             "--model",
             model,
+            # Loopback unless the operator opens it on purpose (README, "Privacy").
+            "--interface",
+            os.environ.get("VRAAGBAAK_RASA_HOST", "127.0.0.1"),
             "--port",
             str(rasa_port),
             "--credentials",

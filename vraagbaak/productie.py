@@ -18,18 +18,13 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
 import yaml
-from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-from rasa.core.lock_store import LockError
-from sanic import Blueprint, response
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
-from sanic.response import HTTPResponse
 
-from vraagbaak.kanalen import blueprint_with_health
-from vraagbaak.kanalen.rest import SafeRestInput
+from vraagbaak.kanalen.rest import SafeRestInput, dutch_reply
 from vraagbaak.kennisbank import knowledge_base
 from vraagbaak.launcher import action_server_arguments
 from vraagbaak.paths import MODELS_DIR, PROJECT_DIR
@@ -40,7 +35,7 @@ logger = logging.getLogger(__name__)
 ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_ENV": "development",
     "VRAAGBAAK_MODEL": str(MODELS_DIR / "vraagbaak.tar.gz"),
-    "VRAAGBAAK_RASA_HOST": "0.0.0.0",
+    "VRAAGBAAK_RASA_HOST": "127.0.0.1",
     "VRAAGBAAK_RASA_PORT": "5005",
     "VRAAGBAAK_ACTION_HOST": "127.0.0.1",
     "VRAAGBAAK_ACTION_PORT": "5055",
@@ -68,7 +63,6 @@ FALSE_WORDS = {"0", "false", "no", "nee", "off", "uit", ""}
 MIN_SECRET_LENGTH = 16
 # RFC 7518 asks for an HS256 key at least as long as the hash: 32 bytes.
 MIN_JWT_SECRET_LENGTH = 32
-LOCK_ATTEMPTS = 3
 
 
 class ConfigError(ValueError):
@@ -112,7 +106,7 @@ class Settings:
 
     production: bool = False
     model: str = ENV_DEFAULTS["VRAAGBAAK_MODEL"]
-    rasa_host: str = "0.0.0.0"
+    rasa_host: str = "127.0.0.1"
     rasa_port: int = 5005
     action_host: str = "127.0.0.1"
     action_port: int = 5055
@@ -270,7 +264,7 @@ def action_failure_response() -> Dict[str, Any]:
 
 def channel_failure_response() -> List[Dict[str, Any]]:
     """What the REST channel returns when Rasa itself cannot be reached."""
-    return [{"recipient_id": None, "text": technical_problem_text()}]
+    return dutch_reply("technisch_probleem")
 
 
 def nginx_literal(value: Any) -> str:
@@ -350,47 +344,6 @@ class TokenRestInput(SafeRestInput):
         if not self.token_ok(req):
             raise RestTokenRejected("token ontbreekt of klopt niet")
         return await super()._extract_sender(req)
-
-    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        """Token check first; a failure inside Rasa gives the Dutch technical-problem reply, never silence."""
-        webhook = blueprint_with_health("token_rest_webhook")
-
-        @webhook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            sender_id = await self._extract_sender(request)
-            text = self._extract_message(request)
-            for attempt in range(1, LOCK_ATTEMPTS + 1):
-                collector = CollectingOutputChannel()
-                try:
-                    await on_new_message(
-                        UserMessage(
-                            text,
-                            collector,
-                            sender_id,
-                            input_channel=self._extract_input_channel(request),
-                            metadata=self.get_metadata(request),
-                        )
-                    )
-                    break
-                except LockError:
-                    # A replica that died while holding this conversation's lock leaves a ticket that expires
-                    # at about the same moment as ours; nothing was processed yet, so a fresh ticket is safe.
-                    logger.warning("Gesprek was vergrendeld (poging %d van %d)", attempt, LOCK_ATTEMPTS)
-                    if attempt == LOCK_ATTEMPTS:
-                        return response.json(channel_failure_response(), status=503)
-                except Exception as error:  # noqa: BLE001 (any failure must still give the user an answer)
-                    # Only the kind of error: Rasa's own handler would log the user's text here.
-                    logger.error("REST-bericht niet verwerkt: %s", type(error).__name__)
-                    return response.json(channel_failure_response(), status=503)
-            return response.json(collector.messages or channel_failure_response())
-
-        @webhook.exception(InvalidUsage)
-        async def unreadable_request(request: Request, exception: Exception) -> HTTPResponse:
-            text = knowledge_base().message("ongeldig_verzoek")
-            status = 401 if isinstance(exception, RestTokenRejected) else 400
-            return response.json([{"recipient_id": None, "text": text}], status=status)
-
-        return webhook
 
 
 def _exec(module_args: Sequence[str], extra_env: Dict[str, str]) -> None:

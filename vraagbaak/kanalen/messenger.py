@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from vraagbaak.antwoorden import button_for_payload
+from vraagbaak.invoer import clean_user_text
 from vraagbaak.kanalen import blueprint_with_health, required_settings
 from vraagbaak.kanalen.opmaak import (
     MESSENGER_LIMIT,
@@ -167,7 +168,8 @@ class VraagbaakMessenger(Messenger):
             return
         await out.send_page(sender_id, messenger_page("", buttons, read[0]))
 
-    async def _handle_user_message(self, text: str, sender_id: str, metadata: Dict[str, Any] | None) -> None:
+    async def _handle_user_message(self, raw_text: str, sender_id: str, metadata: Dict[str, Any] | None) -> None:
+        text = clean_user_text(raw_text)
         out = VraagbaakMessengerBot(self.client)
         await out.send_action(sender_id, sender_action="mark_seen")
         await out.send_action(sender_id, sender_action="typing_on")
@@ -175,8 +177,8 @@ class VraagbaakMessenger(Messenger):
             await self.on_new_message(
                 UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata)
             )
-        except Exception:  # noqa: BLE001 - Meta re-sends failed calls; one failed reply must not repeat
-            logger.exception("Messenger: bericht verwerken mislukt.")
+        except Exception as error:  # noqa: BLE001 - Meta re-sends failed calls; one failed reply must not repeat
+            logger.error("Messenger: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
         finally:
             await out.send_action(sender_id, sender_action="typing_off")
 

@@ -1,16 +1,30 @@
-"""REST channel that answers malformed requests in Dutch with a 400 instead of failing."""
+"""REST channel that bounds its input, never logs user text, and always answers in Dutch."""
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Dict
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
+from rasa.core.lock_store import LockError
 from sanic import Blueprint, response
-from sanic.exceptions import InvalidUsage
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.invoer import MAX_LENGTH, clean_user_text
+from vraagbaak.kanalen import blueprint_with_health
 from vraagbaak.kennisbank import knowledge_base
+
+logger = logging.getLogger(__name__)
+
+# A replica that died holding a conversation's lock leaves a ticket that expires about when ours does.
+LOCK_ATTEMPTS = 3
+
+
+class MissingSender(InvalidUsage):
+    """A REST request without a sender would share one conversation with every other such request."""
 
 
 def _body(request: Request) -> Dict[str, Any]:
@@ -28,8 +42,13 @@ def _optional_text(body: Dict[str, Any], key: str) -> str | None:
     return None if value is None else str(value)
 
 
+def dutch_reply(key: str) -> List[Dict[str, Any]]:
+    """A REST reply that carries one bot message from the knowledge base."""
+    return [{"recipient_id": None, "text": knowledge_base().message(key, maximum=str(MAX_LENGTH))}]
+
+
 class SafeRestInput(RestInput):
-    """Same URL and format as Rasa's REST channel: /webhooks/rest/webhook."""
+    """Same URL and format as Rasa's REST channel: /webhooks/rest/webhook (no streaming)."""
 
     @classmethod
     def name(cls) -> str:
@@ -37,11 +56,14 @@ class SafeRestInput(RestInput):
         return "rest"
 
     async def _extract_sender(self, req: Request) -> str | None:
-        return _optional_text(_body(req), "sender")
+        sender = _optional_text(_body(req), "sender")
+        if not sender or not sender.strip():
+            raise MissingSender("'sender' ontbreekt")
+        return sender
 
     def _extract_message(self, req: Request) -> str | None:
         # Empty text still reaches the bot, which answers that the message is empty.
-        return _optional_text(_body(req), "message") or ""
+        return clean_user_text(_optional_text(_body(req), "message") or "")
 
     def _extract_input_channel(self, req: Request) -> str:
         return _optional_text(_body(req), "input_channel") or self.name()
@@ -52,12 +74,48 @@ class SafeRestInput(RestInput):
         return metadata if isinstance(metadata, dict) else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        """Rasa's blueprint plus a Dutch reply for requests it cannot read."""
-        blueprint = super().blueprint(on_new_message)
+        """The webhook: every outcome is a Dutch reply, and logs carry the event and a length only."""
+        webhook = blueprint_with_health(f"{type(self).__name__}_webhook")
 
-        @blueprint.exception(InvalidUsage)
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            sender_id = await self._extract_sender(request)
+            text = self._extract_message(request) or ""
+            for attempt in range(1, LOCK_ATTEMPTS + 1):
+                collector = CollectingOutputChannel()
+                try:
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            collector,
+                            sender_id,
+                            input_channel=self._extract_input_channel(request),
+                            metadata=self.get_metadata(request),
+                        )
+                    )
+                    break
+                except asyncio.CancelledError:
+                    # The client went away; Rasa's own handler would log the text here.
+                    logger.warning("REST: client vertrok voor het antwoord (%d tekens)", len(text))
+                    raise
+                except LockError:
+                    # Nothing was processed yet, so a fresh ticket is safe.
+                    logger.warning("REST: gesprek was vergrendeld (poging %d van %d)", attempt, LOCK_ATTEMPTS)
+                    if attempt == LOCK_ATTEMPTS:
+                        return response.json(dutch_reply("technisch_probleem"), status=503)
+                except Exception as error:  # noqa: BLE001 (any failure must still give the user an answer)
+                    logger.error("REST: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
+                    return response.json(dutch_reply("technisch_probleem"), status=503)
+            return response.json(collector.messages or dutch_reply("technisch_probleem"))
+
+        @webhook.exception(InvalidUsage, PayloadTooLarge)
         async def unreadable_request(request: Request, exception: Exception) -> HTTPResponse:
-            text = knowledge_base().message("ongeldig_verzoek")
-            return response.json([{"recipient_id": None, "text": text}], status=400)
+            if isinstance(exception, PayloadTooLarge):
+                key = "invoer_te_lang"  # refused before it was read: Sanic's REQUEST_MAX_SIZE
+            elif isinstance(exception, MissingSender):
+                key = "afzender_ontbreekt"
+            else:
+                key = "ongeldig_verzoek"
+            return response.json(dutch_reply(key), status=getattr(exception, "status_code", 400))
 
-        return blueprint
+        return webhook

@@ -27,6 +27,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from vraagbaak.invoer import clean_user_text
 from vraagbaak.kanalen import required_settings
 from vraagbaak.kanalen.opmaak import TELEGRAM_LIMIT, Button, split_text, utf16_length, without_marker
 from vraagbaak.kennisbank import knowledge_base
@@ -204,7 +205,8 @@ class VraagbaakTelegramInput(TelegramInput):
         request: Request,
     ) -> None:
         """Acknowledge a button press, then let the bot answer."""
-        chat_id, text, callback_id = found
+        chat_id, raw_text, callback_id = found
+        text = clean_user_text(raw_text)
         if callback_id:
             await acknowledge(out, callback_id)
         try:
@@ -212,5 +214,5 @@ class VraagbaakTelegramInput(TelegramInput):
             await on_new_message(
                 UserMessage(text, out, chat_id, input_channel=self.name(), metadata=metadata)
             )
-        except Exception:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
-            logger.exception("Telegram: bericht verwerken mislukt.")
+        except Exception as error:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
+            logger.error("Telegram: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))

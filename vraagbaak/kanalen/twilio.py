@@ -24,6 +24,7 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
+from vraagbaak.invoer import clean_user_text
 from vraagbaak.kanalen import blueprint_with_health, required_settings
 from vraagbaak.kanalen.opmaak import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.kennisbank import knowledge_base
@@ -170,10 +171,10 @@ class VraagbaakTwilioInput(TwilioInput):
         request: Request,
     ) -> None:
         """Let the bot answer; a failure is logged, not turned into a Twilio retry."""
-        text = text.replace("¡", "@")  # some SMS carriers turn @ into ¡ (as in Rasa's channel)
+        text = clean_user_text(text).replace("¡", "@")  # some SMS carriers turn @ into ¡ (as in Rasa's channel)
         try:
             metadata = self.get_metadata(request)
             out = self.get_output_channel()
             await on_new_message(UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata))
-        except Exception:  # noqa: BLE001 - the user gets no reply either way; keep the webhook healthy
-            logger.exception("Twilio: bericht verwerken mislukt.")
+        except Exception as error:  # noqa: BLE001 - the user gets no reply either way; keep the webhook healthy
+            logger.error("Twilio: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
