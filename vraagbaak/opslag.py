@@ -1,45 +1,120 @@
-"""Conversation storage that really forgets (events before a restart are never kept), and robust Redis locks."""
+"""Conversation stores that keep only the current session and forget idle conversations; Redis locks."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import time
+from collections import OrderedDict
+from typing import Any, Callable, Iterable
 
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
-from rasa.shared.core.events import Restarted
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, Restarted
+from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
+DEFAULT_MAX_CONVERSATIONS = 10_000
+FALLBACK_EXPIRY_MINUTES = 60.0
 
-def forget_before_restart(tracker: DialogueStateTracker, slots: list) -> DialogueStateTracker:
-    """A copy of the tracker that holds only the events after its last restart."""
-    events = list(tracker.events)
-    restarts = [i for i, e in enumerate(events) if isinstance(e, Restarted)]
-    if not restarts:
+
+def current_session_only(tracker: DialogueStateTracker, slots: Iterable[Slot]) -> DialogueStateTracker:
+    """A copy of the tracker from its last restart or last session start, whichever is later."""
+    events, start = list(tracker.events), 0
+    for index, event in enumerate(events):
+        if isinstance(event, Restarted):
+            start = index + 1
+        elif isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME:
+            start = index  # kept, so that Rasa still sees where the session began
+    if start == 0:
         return tracker
-    return DialogueStateTracker.from_events(tracker.sender_id, events[restarts[-1] + 1 :], slots=slots)
+    return DialogueStateTracker.from_events(
+        tracker.sender_id, events[start:], slots=slots, sender_source=tracker.sender_source
+    )
 
 
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
-    """In-memory store where 'Vergeet dit gesprek' deletes the stored conversation."""
+    """In-memory store of current sessions only that deletes idle conversations and holds a bounded number."""
+
+    def __init__(
+        self,
+        domain: Domain | None = None,
+        event_broker: EventBroker | None = None,
+        max_conversations: int = DEFAULT_MAX_CONVERSATIONS,
+        clock: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(domain or Domain.empty(), event_broker, **kwargs)
+        if int(max_conversations) < 1:
+            raise ValueError(f"max_conversations must be at least 1, not {max_conversations!r}.")
+        self.max_conversations = int(max_conversations)
+        self.clock = clock
+        # Least recently active first: expired and evictable conversations are always at the front.
+        self._last_active: OrderedDict[str, float] = OrderedDict()
+
+    def expiry_seconds(self) -> float:
+        """Idle time after which a conversation is deleted: the domain's session expiry, or an hour."""
+        # Read on every use: Rasa creates the store before the model's domain is loaded and sets it later.
+        minutes = self.domain.session_config.session_expiration_time
+        return (minutes if minutes and minutes > 0 else FALLBACK_EXPIRY_MINUTES) * 60
+
+    def delete(self, sender_id: str) -> None:
+        """Drop a conversation's stored tracker and its activity record."""
+        self.store.pop(sender_id, None)
+        self._last_active.pop(sender_id, None)
+
+    def _forget_idle(self, now: float) -> None:
+        """Delete every conversation idle for longer than the expiry."""
+        deadline = now - self.expiry_seconds()
+        # The activity order makes the expired ones a prefix, so each call costs O(1) plus the deletions.
+        while self._last_active and next(iter(self._last_active.values())) < deadline:
+            self.delete(next(iter(self._last_active)))
+
+    def _touch(self, sender_id: str, now: float) -> None:
+        """Record activity in a conversation."""
+        self._last_active[sender_id] = now
+        self._last_active.move_to_end(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Store the tracker without anything said before the last restart."""
-        await super().save(forget_before_restart(tracker, self.domain.slots))
+        """Delete idle conversations, store the current session, evict the least active above the cap."""
+        now = self.clock()
+        self._forget_idle(now)
+        await super().save(current_session_only(tracker, self.domain.slots))
+        self._touch(tracker.sender_id, now)
+        # The saved conversation is now the most recent, so it is never the one evicted.
+        while len(self._last_active) > self.max_conversations:
+            self.delete(next(iter(self._last_active)))
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
+        """The stored tracker unless it expired (then it is deleted); a retrieval counts as activity."""
+        now = self.clock()
+        self._forget_idle(now)
+        if sender_id not in self._last_active:
+            return None
+        self._touch(sender_id, now)
+        return await super()._retrieve(sender_id, fetch_all_sessions)
+
+    async def keys(self) -> list[str]:
+        """Ids of the stored conversations that have not expired."""
+        self._forget_idle(self.clock())
+        # A copy, so that callers can iterate while other conversations are saved.
+        return list(self.store)
 
 
 class ForgetfulRedisTrackerStore(RedisTrackerStore):
-    """Redis store for several Rasa replicas: forgets like the in-memory one and expires after record_exp."""
+    """Redis store for several Rasa replicas: keeps only the current session and expires after record_exp."""
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """Overwrite the stored conversation with the events after the last restart, with a fresh expiry.
+        """Overwrite the stored conversation with its current session, with a fresh expiry.
 
         Rasa's RedisTrackerStore merges with what is already stored, which would bring back the events a
-        restart is meant to delete, so this writes the tracker as it is instead.
+        restart or a new session is meant to drop, so this writes the tracker as it is instead.
         """
         await self.stream_events(tracker)
-        kept = forget_before_restart(tracker, self.domain.slots)
+        kept = current_session_only(tracker, self.domain.slots)
         self.red.set(
             self.key_prefix + kept.sender_id, self.serialise_tracker(kept), ex=timeout or self.record_exp
         )
