@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import argparse
 import html
+import logging
 import re
+import socket
+import sys
+import time
+import traceback
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,6 +36,13 @@ CONTENT_TYPES = {
     ".ico": "image/x-icon",
 }
 HIDDEN_PARTS = {"node_modules"}
+# RFC 9112's request line: method, target and HTTP/1.x in visible ASCII with single spaces. Anything else
+# (HTTP/0.9, HTTP/2.0, binary, UTF-8) is refused before the stdlib parses it.
+REQUEST_LINE = re.compile(rb"[A-Z]+ [!-~]+ HTTP/1\.[01]\r?\n")
+ERROR_BODY = b"Ongeldig verzoek.\n"
+DRAIN_SECONDS = 1.0
+# The audience is vulnerable: log lines name the event, status and size, never the address or the request.
+LOG = logging.getLogger("vraagbaak.web")
 
 
 def origins(server_url: str) -> Tuple[str, str]:
@@ -99,6 +111,12 @@ def fill_in_config(page: str, server_url: str, exit_url: str | None) -> str:
 class WidgetHandler(BaseHTTPRequestHandler):
     """GET/HEAD for files in web/; everything else is refused."""
 
+    # Bounds every read and write, so a client that stalls mid-request frees its thread.
+    timeout = 10
+    # No HTTP/0.9: every response, errors included, gets a status line and the security headers.
+    default_request_version = "HTTP/1.0"
+    raw_requestline: bytes  # set by the stdlib before parse_request
+
     def version_string(self) -> str:
         """No Python version in the Server header."""
         return "vraagbaak-web"
@@ -135,20 +153,73 @@ class WidgetHandler(BaseHTTPRequestHandler):
         if with_body:
             self.wfile.write(body)
 
+    def parse_request(self) -> bool:
+        """Refuse a request line that is not plain HTTP/1.x ASCII, then let the stdlib parse the rest."""
+        if REQUEST_LINE.fullmatch(self.raw_requestline):
+            return super().parse_request()
+        # The stdlib sets these itself, but only once it gets that far; send_error reads them.
+        self.command, self.requestline = "", ""
+        self.request_version = self.default_request_version
+        self.close_connection = True
+        self.send_error(HTTPStatus.BAD_REQUEST)
+        return False
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Every refusal: a Dutch plain-text body with the security headers, never the stdlib's page."""
+        # The stdlib's reason phrase and HTML page quote the request line back; only the status is used.
+        self.close_connection = True
+        with_body = getattr(self, "command", "") != "HEAD"
+        self._send(HTTPStatus(code), ERROR_BODY, "text/plain; charset=utf-8", with_body)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Half-close, then drop what the client still sends for at most DRAIN_SECONDS."""
+        # Closing with unread request bytes (the rest of a long line, the headers after a bad line) makes
+        # the kernel send a reset, which can destroy the error response before the client reads it.
+        try:
+            self.connection.shutdown(socket.SHUT_WR)
+            deadline = time.monotonic() + DRAIN_SECONDS
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
+                if not self.connection.recv(65536):
+                    break
+        except OSError:
+            pass
+
+    def _request_line_size(self) -> int:
+        return len(getattr(self, "raw_requestline", b""))
+
     def log_request(self, code: object = "-", size: object = "-") -> None:
-        """Method, path and status only: no client address, query string, referrer or user agent."""
-        print(f"{self.command} {urlsplit(self.path).path} -> {code}", flush=True)
+        """Status and request line size only: no address, method, path or header."""
+        status = code.value if isinstance(code, HTTPStatus) else code
+        LOG.info("web: %s (request line %d bytes)", status, self._request_line_size())
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (name fixed by http.server)
-        """Errors, without the client address."""
-        print(format % args, flush=True)
+    def log_error(self, format: str, *args: object) -> None:  # noqa: A002 (name fixed by http.server)
+        """The message's fixed part only (e.g. 'Request timed out'): its arguments may quote the client."""
+        event = format.split("%", 1)[0].rstrip(": ") or "error"
+        LOG.warning("web: %s (request line %d bytes)", event, self._request_line_size())
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        """Never the stdlib's default, which writes the client address and the request line to stderr."""
+        self.log_error(format, *args)
 
 
-def make_server(host: str, port: int, server_url: str, exit_url: str | None = None) -> ThreadingHTTPServer:
+class WidgetServer(ThreadingHTTPServer):
+    """The threading server, with errors logged without the client address."""
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Exception type and line only: no client address (the default prints it) and no message."""
+        error_type, _, trace = sys.exc_info()
+        where = traceback.extract_tb(trace)[-1] if trace else None
+        location = f" at {Path(where.filename).name}:{where.lineno}" if where else ""
+        LOG.error("web: %s%s", error_type.__name__ if error_type else "error", location)
+
+
+def make_server(host: str, port: int, server_url: str, exit_url: str | None = None) -> WidgetServer:
     """A ready-to-serve HTTP server (port 0 picks a free one)."""
     origins(server_url)  # fail early on a bad URL
     handler = partial(WidgetHandler, server_url=server_url.rstrip("/"), exit_url=exit_url)
-    return ThreadingHTTPServer((host, port), handler)
+    return WidgetServer((host, port), handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -159,6 +230,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--server", default=DEFAULT_SERVER, help="URL van de Rasa-server (socket.io)")
     parser.add_argument("--exit-url", default=None, help="adres voor 'Snel weg' (standaard: uit index.html)")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         server = make_server(args.host, args.port, args.server, args.exit_url)
     except ValueError as error:
