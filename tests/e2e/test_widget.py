@@ -5,8 +5,6 @@ Playwright only drives the system browser: no `playwright install`, no browser d
 """
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
 import http.client
 import json
 import socket
@@ -18,11 +16,11 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
 import requests
 
 from tests.conftest import Servers
+from tests.e2e.socketio_client import run_socketio
 from vraagbaak.kennisbank import KnowledgeBase, Topic
 from vraagbaak.paths import PROJECT_DIR
 
@@ -538,22 +536,7 @@ def test_socketio_channel_keeps_a_session_id_like_the_widgets(servers: Servers) 
 
 def socketio_session(rasa_url: str, proposed: Any) -> str:
     """The session id Rasa confirms for a session_request proposing this one, over a real websocket."""
-
-    async def request() -> str:
-        url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
-        async with aiohttp.ClientSession() as client, client.ws_connect(url, timeout=20) as ws:
-            assert (await ws.receive_str(timeout=20)).startswith("0")  # Engine.IO open
-            await ws.send_str("40")  # Socket.IO connect
-            assert (await ws.receive_str(timeout=20)).startswith("40")
-            await ws.send_str("42" + json.dumps(["session_request", {"session_id": proposed}]))
-            while True:
-                packet = await ws.receive_str(timeout=20)
-                if packet.startswith('42["session_confirm"'):
-                    return str(json.loads(packet[2:])[1])
-
-    # In a thread of its own: this module's Playwright keeps an event loop in the main thread.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, request()).result(timeout=60)
+    return run_socketio(rasa_url, lambda sio: sio.session(proposed))
 
 
 def test_status_line_when_rasa_is_unreachable(browser: Browser) -> None:

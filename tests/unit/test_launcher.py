@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
+
+import pytest
 
 from vraagbaak.launcher import PRIVATE_ENV, private_environment
 
@@ -76,3 +79,39 @@ def test_action_server_runs_rasa_sdk_without_loading_rasa_on_loopback() -> None:
 def test_action_server_keeps_an_address_the_production_settings_chose() -> None:
     env = {**os.environ, "SANIC_HOST": "10.0.0.7"}
     assert _action_probe(env)["host"] == "10.0.0.7"
+
+
+def test_rasa_text_fields_are_replaced_by_their_length() -> None:
+    from vraagbaak.launcher import _without_user_text
+
+    event = {"event": "rest.message.received.timeout", "text": "geheim" * 10, "user_text": "x", "sender": 3}
+    cleaned = _without_user_text(None, "error", dict(event))
+    assert "geheim" not in repr(cleaned)
+    assert cleaned["text"] == "<60 tekens weggelaten>" and cleaned["event"] == event["event"]
+
+
+def test_rasa_uses_the_redacting_processor_after_the_launcher_ran(caplog: pytest.LogCaptureFixture) -> None:
+    import rasa.utils.log_utils
+    import structlog
+
+    from vraagbaak.launcher import keep_user_text_out_of_logs
+
+    keep_user_text_out_of_logs()
+    rasa.utils.log_utils.configure_structlog(logging.INFO)
+    with caplog.at_level(logging.INFO):
+        structlog.get_logger().error("rest.message.received.failure", text="MERKTEKEN-geheim")
+    assert "rest.message.received.failure" in caplog.text
+    assert "MERKTEKEN" not in caplog.text
+
+
+def test_slash_command_warnings_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from vraagbaak.launcher import keep_user_text_out_of_logs
+
+    shown: list = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *args, **kwargs: shown.append(str(message)))
+    keep_user_text_out_of_logs()
+    warnings.showwarning(UserWarning("Failed to parse arguments in line '/MERKTEKEN'"), UserWarning, "f", 1)
+    warnings.showwarning(UserWarning("een andere waarschuwing"), UserWarning, "f", 1)
+    assert shown == ["een andere waarschuwing"]

@@ -168,7 +168,9 @@ class VraagbaakMessenger(Messenger):
             return
         await out.send_page(sender_id, messenger_page("", buttons, read[0]))
 
-    async def _handle_user_message(self, raw_text: str, sender_id: str, metadata: Dict[str, Any] | None) -> None:
+    async def _handle_user_message(
+        self, raw_text: str, sender_id: str, metadata: Dict[str, Any] | None
+    ) -> None:
         text = clean_user_text(raw_text)
         out = VraagbaakMessengerBot(self.client)
         await out.send_action(sender_id, sender_action="mark_seen")

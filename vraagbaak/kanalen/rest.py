@@ -104,7 +104,9 @@ class SafeRestInput(RestInput):
                     if attempt == LOCK_ATTEMPTS:
                         return response.json(dutch_reply("technisch_probleem"), status=503)
                 except Exception as error:  # noqa: BLE001 (any failure must still give the user an answer)
-                    logger.error("REST: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
+                    logger.error(
+                        "REST: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
+                    )
                     return response.json(dutch_reply("technisch_probleem"), status=503)
             return response.json(collector.messages or dutch_reply("technisch_probleem"))
 

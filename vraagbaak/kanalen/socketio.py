@@ -97,7 +97,9 @@ class VraagbaakSocketIOInput(SocketIOInput):
             try:
                 await on_new_message(message)
             except Exception as error:  # noqa: BLE001 (the visitor must get an answer, the log no text)
-                logger.error("socket.io: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
+                logger.error(
+                    "socket.io: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
+                )
                 await say(sid, "technisch_probleem")
 
         async def disconnect(sid: str) -> None:

@@ -171,7 +171,9 @@ class VraagbaakTwilioInput(TwilioInput):
         request: Request,
     ) -> None:
         """Let the bot answer; a failure is logged, not turned into a Twilio retry."""
-        text = clean_user_text(text).replace("¡", "@")  # some SMS carriers turn @ into ¡ (as in Rasa's channel)
+        text = clean_user_text(text).replace(
+            "¡", "@"
+        )  # some SMS carriers turn @ into ¡ (as in Rasa's channel)
         try:
             metadata = self.get_metadata(request)
             out = self.get_output_channel()

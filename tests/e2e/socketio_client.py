@@ -1,0 +1,76 @@
+"""A minimal socket.io v4 client over a real websocket, for tests that need exact control of every packet."""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import json
+from typing import Any, Awaitable, Callable, Dict, List, TypeVar
+
+import aiohttp
+
+T = TypeVar("T")
+
+
+class SocketIO:
+    """One websocket connection to Rasa's socket.io endpoint, speaking Engine.IO 4 / Socket.IO 5 by hand."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+
+    async def emit(self, event: str, data: Any) -> None:
+        """Send one event."""
+        await self.ws.send_str("42" + json.dumps([event, data]))
+
+    async def session(self, proposed: Any = None) -> str:
+        """Ask for a session and return the id Rasa confirms."""
+        await self.emit("session_request", {"session_id": proposed})
+        while True:
+            event, data = await self.next_event(20)
+            if event == "session_confirm":
+                return str(data)
+
+    async def next_event(self, timeout: float) -> tuple[str, Any]:
+        """The next socket.io event (answering Engine.IO pings on the way)."""
+        while True:
+            message = await self.ws.receive(timeout=timeout)
+            if message.type != aiohttp.WSMsgType.TEXT:
+                raise ConnectionError(f"websocket: {message.type.name}")
+            packet = str(message.data)
+            if packet == "2":
+                await self.ws.send_str("3")
+            elif packet.startswith("42"):
+                event, *rest = json.loads(packet[2:])
+                return str(event), rest[0] if rest else None
+
+    async def bot_messages(self, quiet: float = 1.5, first: float = 30) -> List[Dict[str, Any]]:
+        """Bot messages until none arrives for `quiet` seconds (waiting up to `first` for the first one)."""
+        messages: List[Dict[str, Any]] = []
+        while True:
+            try:
+                event, data = await self.next_event(quiet if messages else first)
+            except asyncio.TimeoutError:
+                return messages
+            if event == "bot_uttered":
+                messages.append(data)
+
+    async def ask(self, session_id: str, text: Any) -> List[Dict[str, Any]]:
+        """Send a user message in this session and collect the replies."""
+        await self.emit("user_uttered", {"message": text, "session_id": session_id})
+        return await self.bot_messages()
+
+
+def run_socketio(rasa_url: str, dialogue: Callable[[SocketIO], Awaitable[T]], timeout: float = 120) -> T:
+    """Open a connection, run the dialogue coroutine on it and return its result (in a thread of its own)."""
+
+    async def main() -> T:
+        url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
+        async with aiohttp.ClientSession() as client:
+            async with client.ws_connect(url, timeout=20, max_msg_size=0) as ws:
+                assert (await ws.receive_str(timeout=20)).startswith("0")  # Engine.IO open
+                await ws.send_str("40")  # Socket.IO connect
+                assert (await ws.receive_str(timeout=20)).startswith("40")
+                return await dialogue(SocketIO(ws))
+
+    # A thread of its own: Playwright keeps an event loop in the main thread of browser test modules.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, main()).result(timeout=timeout)
