@@ -144,13 +144,17 @@ def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str
             )
             timings.append((time.perf_counter() - started) * 1000)
             assert reply.status_code == 200 and reply.json(), "no answer"
-        return {
+        figures = {
             "rest_p50_ms": percentile(timings, 0.50),
             "rest_p95_ms": percentile(timings, 0.95),
             "rest_requests": requests_count,
             "rasa_rss_mb": rss_mb(servers.rasa.pid),
             "action_server_rss_mb": rss_mb(servers.actions.pid),
         }
+        # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
+        from vraagbaak.tools.bench_robustness import measure_robustness
+
+        return {**figures, **measure_robustness(servers, requests_count)}
 
 
 def safety_figures(parser: ev.ModelParser) -> Dict[str, float]:
@@ -261,6 +265,8 @@ def main() -> None:
 
 def format_results(results: Dict) -> str:
     """Human-readable table of the figures."""
+    from vraagbaak.tools.bench_robustness import format_robustness
+
     lines = [
         f"Machine: {results['machine']}",
         "",
@@ -285,6 +291,7 @@ def format_results(results: Dict) -> str:
         f"REST latency single user:        p50 {results['rest_p50_ms']:.1f} ms, p95 {results['rest_p95_ms']:.1f} ms"
         f" ({results['rest_requests']} requests)",
         f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB",
+        format_robustness(results),
     ]
     return "\n".join(lines)
 
