@@ -4,15 +4,15 @@ SHELL := /bin/bash
 
 VENV := .venv
 PY := $(VENV)/bin/python
-LAUNCH := $(PY) -m vraagbaak.launcher
+LAUNCH := $(PY) -m vraagbaak.ops.launcher
 MODEL := models/vraagbaak.tar.gz
 # Training inputs: the model is rebuilt only when one of these changes.
-TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) vraagbaak/kennisbank.yml $(wildcard vraagbaak/nlu/*.py)
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) vraagbaak/core/kennisbank.yml $(wildcard vraagbaak/adapters/nlu/*.py)
 # Rasa 3.6 needs Python 3.10; look on PATH, then in pyenv.
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 
-.PHONY: help install model validate run shell test test-unit test-stories test-e2e lint format bench clean install-nl-model
+.PHONY: help install model validate run shell test test-unit test-stories test-e2e bench clean install-nl-model
 
 help:  ## Show the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | column -t -s $$'\t'
@@ -45,17 +45,8 @@ run: $(MODEL)  ## Set up, train if needed, start Rasa (5005) and the action serv
 shell: $(MODEL)  ## Chat in the terminal (start `make run` in another terminal first)
 	$(LAUNCH) rasa shell --model $(MODEL)
 
-lint: install  ## ruff, black --check and mypy
-	$(VENV)/bin/ruff check vraagbaak actions tests
-	$(VENV)/bin/black --check vraagbaak actions tests
-	$(VENV)/bin/mypy vraagbaak actions
-
-format: install  ## Apply black and ruff fixes
-	$(VENV)/bin/ruff check --fix vraagbaak actions tests
-	$(VENV)/bin/black vraagbaak actions tests
-
-test-unit: install  ## Tests that need no running servers
-	$(PY) -m pytest -m "not servers" -q
+test-unit: install  ## Tests that need no model and no servers
+	$(PY) -m pytest -m "not model and not servers and not cluster" -q
 
 test-stories: $(MODEL)  ## Test stories, failing on any prediction error
 	$(LAUNCH) rasa test core --model $(MODEL) --stories tests/stories --fail-on-prediction-errors --out reports/stories
@@ -69,16 +60,11 @@ test: $(MODEL) validate lint web-deps services-deps deploy-deps  ## Set up, trai
 	$(MAKE) test-cluster
 
 bench: $(MODEL) services-deps  ## Accuracy vs baselines, latency, training time, memory; then 1 vs 2 replicas
-	$(PY) -m vraagbaak.tools.bench
-	$(PY) -m vraagbaak.tools.bench_cluster
+	$(PY) -m vraagbaak.staff.bench
+	$(PY) -m vraagbaak.staff.bench_cluster
 
 clean:  ## Remove generated files (not the venv)
 	rm -rf models reports results .pytest_cache
 
-# Website widget and browser tests (issue #4).
--include web/web.mk
-
-# Staff tools and private insights (issue #5), production cluster (issue #6).
--include tools.mk
--include insights.mk
--include cluster.mk
+# Linting, the website widget, staff tools and the production cluster: one fragment each.
+include make/lint.mk make/web.mk make/staff.mk make/cluster.mk

@@ -1,4 +1,4 @@
-"""Custom actions: each one asks vraagbaak.antwoorden for a Reply and sends it."""
+"""Custom actions: each one asks vraagbaak.core.replies for a Reply and sends it."""
 from __future__ import annotations
 
 import abc
@@ -8,21 +8,23 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from vraagbaak import antwoorden, inzichten
-from vraagbaak.kennisbank import knowledge_base
+from vraagbaak import insights
+from vraagbaak.core import replies
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import Outcome
 
 OPTIONS_SLOT = "aangeboden_keuzes"
 
 
 def send(
-    dispatcher: CollectingDispatcher, reply: antwoorden.Reply, tracker: Tracker | None = None
+    dispatcher: CollectingDispatcher, reply: replies.Reply, tracker: Tracker | None = None
 ) -> List[EventType]:
     """Send a Reply, count its outcome for the staff insights, and remember its options for typed numbers."""
     for message in reply.messages:
         dispatcher.utter_message(
             text=message.get("text"), buttons=message.get("buttons", []), json_message=message.get("custom")
         )
-    inzichten.record_reply(reply, tracker)  # never raises; reads user text only in opt-in mode
+    insights.record_reply(reply, tracker)  # never raises; reads user text only in opt-in mode
     return [SlotSet(OPTIONS_SLOT, reply.options)] if reply.options is not None else []
 
 
@@ -30,7 +32,7 @@ class ReplyAction(Action, abc.ABC):
     """Base class: subclasses only say which Reply to build."""
 
     @abc.abstractmethod
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """The Reply for this turn."""
 
     async def run(
@@ -44,7 +46,7 @@ class MessageAction(ReplyAction):
     """Sends one editable bot message from the knowledge base."""
 
     action_name: str
-    outcome = ""
+    outcome: Outcome
 
     @property
     @abc.abstractmethod
@@ -55,9 +57,9 @@ class MessageAction(ReplyAction):
         """Rasa action name."""
         return self.action_name
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """The knowledge-base message."""
-        return antwoorden.text_reply(knowledge_base(), self.message_key, self.outcome or self.message_key)
+        return replies.text_reply(knowledge_base(), self.message_key, self.outcome)
 
 
 class ActionAnswerFaq(ReplyAction):
@@ -67,9 +69,9 @@ class ActionAnswerFaq(ReplyAction):
         """Rasa action name."""
         return "action_beantwoord_faq"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """Official answer for the latest intent."""
-        return antwoorden.answer_intent(knowledge_base(), tracker.get_intent_of_latest_message())
+        return replies.answer_intent(knowledge_base(), tracker.get_intent_of_latest_message())
 
 
 class ActionShowMenu(ReplyAction):
@@ -79,9 +81,9 @@ class ActionShowMenu(ReplyAction):
         """Rasa action name."""
         return "action_toon_menu"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """The menu."""
-        return antwoorden.menu(knowledge_base())
+        return replies.menu(knowledge_base())
 
 
 class ActionClarify(ReplyAction):
@@ -91,9 +93,9 @@ class ActionClarify(ReplyAction):
         """Rasa action name."""
         return "action_verduidelijk"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """Clarification built from the classifier ranking."""
-        return antwoorden.clarify(knowledge_base(), tracker.latest_message)
+        return replies.clarify(knowledge_base(), tracker.latest_message)
 
 
 class ActionChooseOption(ReplyAction):
@@ -103,10 +105,10 @@ class ActionChooseOption(ReplyAction):
         """Rasa action name."""
         return "action_kies_optie"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """Answer for the chosen option."""
         options = tracker.get_slot(OPTIONS_SLOT) or []
-        return antwoorden.choose(knowledge_base(), options, tracker.latest_message)
+        return replies.choose(knowledge_base(), options, tracker.latest_message)
 
 
 class ActionNoneOfThese(ReplyAction):
@@ -116,9 +118,9 @@ class ActionNoneOfThese(ReplyAction):
         """Rasa action name."""
         return "action_geen_van_deze"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """Honest explanation plus menu."""
-        return antwoorden.none_of_these(knowledge_base())
+        return replies.none_of_these(knowledge_base())
 
 
 class ActionOutOfScope(ReplyAction):
@@ -128,9 +130,9 @@ class ActionOutOfScope(ReplyAction):
         """Rasa action name."""
         return "action_buiten_bereik"
 
-    def reply(self, tracker: Tracker) -> antwoorden.Reply:
+    def reply(self, tracker: Tracker) -> replies.Reply:
         """Out-of-scope reply plus menu."""
-        return antwoorden.out_of_scope(knowledge_base())
+        return replies.out_of_scope(knowledge_base())
 
 
 class ActionDefaultFallback(MessageAction):
@@ -138,6 +140,7 @@ class ActionDefaultFallback(MessageAction):
 
     action_name = "action_default_fallback"
     message_key = "onbekende_knop"
+    outcome = Outcome.UNKNOWN_BUTTON
 
 
 class ActionForgetConversation(MessageAction):
@@ -145,6 +148,7 @@ class ActionForgetConversation(MessageAction):
 
     action_name = "action_vergeet_gesprek"
     message_key = "vergeten"
+    outcome = Outcome.FORGOTTEN
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
@@ -163,34 +167,34 @@ class ActionRestart(ActionForgetConversation):
 class ActionGreet(MessageAction):
     """Greeting."""
 
-    action_name, message_key = "action_groet", "groet"
+    action_name, message_key, outcome = "action_groet", "groet", Outcome.GREETING
 
 
 class ActionGoodbye(MessageAction):
     """Goodbye."""
 
-    action_name, message_key = "action_afscheid", "afscheid"
+    action_name, message_key, outcome = "action_afscheid", "afscheid", Outcome.GOODBYE
 
 
 class ActionThanks(MessageAction):
     """Reply to thanks."""
 
-    action_name, message_key = "action_bedankt", "bedankt"
+    action_name, message_key, outcome = "action_bedankt", "bedankt", Outcome.THANKS
 
 
 class ActionAmIABot(MessageAction):
     """Says it is a bot."""
 
-    action_name, message_key = "action_ben_ik_een_bot", "bot"
+    action_name, message_key, outcome = "action_ben_ik_een_bot", "bot", Outcome.ABOUT_BOT
 
 
 class ActionOtherLanguage(MessageAction):
     """Says the bot answers in Dutch."""
 
-    action_name, message_key = "action_andere_taal", "andere_taal"
+    action_name, message_key, outcome = "action_andere_taal", "andere_taal", Outcome.OTHER_LANGUAGE
 
 
 class ActionSafePath(MessageAction):
     """Calm emergency reply with 112, before anything else."""
 
-    action_name, message_key = "action_veilig_pad", "nood"
+    action_name, message_key, outcome = "action_veilig_pad", "nood", Outcome.EMERGENCY

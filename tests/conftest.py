@@ -8,9 +8,9 @@ import pytest
 import requests
 import yaml
 
-from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
-from vraagbaak.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
-from vraagbaak.serverproces import RunningServers, running_servers
+from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
+from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
+from vraagbaak.ops.processes import RunningServers, running_servers
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 ARTIFACTS = PROJECT_DIR / "artifacts"

@@ -8,21 +8,14 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from vraagbaak.cluster import Cluster, ClusterSpec
-from vraagbaak.paths import MODELS_DIR
+from vraagbaak.core.paths import MODELS_DIR
+from vraagbaak.ops.cluster import Cluster, ClusterSpec
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 # Short enough to watch a conversation expire in the test, long enough for a user's pause under load.
 RECORD_EXP = 30
 ACTION_TIMEOUT = 5
 OTHER_SITE = "https://www.voorbeeld.be"
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the marker (the main pyproject.toml belongs to another issue)."""
-    config.addinivalue_line(
-        "markers", "cluster: needs Redis, nginx and several Rasa processes (tests/cluster)"
-    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: List[pytest.Item]) -> None:

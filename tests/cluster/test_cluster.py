@@ -22,8 +22,8 @@ import requests
 from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient
 from tests.conftest import answer_parts, ask_until_clarified
 from tests.e2e.socketio_client import SocketIO, run_socketio
-from vraagbaak.kennisbank import KnowledgeBase
-from vraagbaak.tools.bench_cluster import question_for, run_load, topic_of
+from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.staff.bench_cluster import question_for, run_load, topic_of
 
 pytestmark = pytest.mark.cluster
 
@@ -190,11 +190,11 @@ def test_fifty_users_twenty_messages_through_nginx(cluster: ClusterClient) -> No
 
 @pytest.fixture(scope="module")
 def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One more replica as the containers start it (`python -m vraagbaak.productie rasa`): HTTP API on with a
+    """One more replica as the containers start it (`python -m vraagbaak.ops.production rasa`): HTTP API on with a
     JWT secret, and calling action server 0 directly, without the gateway, so only Rasa's own safety net
     (install_action_failure_reply) stands between a failing action server and silence."""
-    from vraagbaak.cluster import port_is_free
-    from vraagbaak.serverproces import free_port, stop, wait_for
+    from vraagbaak.ops.processes import port_is_free
+    from vraagbaak.ops.processes import free_port, stop_processes, wait_for
 
     port, secret = free_port(), uuid.uuid4().hex
     env = {
@@ -209,7 +209,7 @@ def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
     log = tmp_path_factory.mktemp("api") / "rasa.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "vraagbaak.productie", "rasa"],
+            [sys.executable, "-m", "vraagbaak.ops.production", "rasa"],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -218,7 +218,7 @@ def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
         wait_for(f"http://127.0.0.1:{port}/", process, timeout=300)
         yield f"http://127.0.0.1:{port}", secret
     finally:
-        stop([process])
+        stop_processes([process])
 
 
 def jwt_header(secret: str, username: str, role: str = "user") -> Dict[str, str]:
@@ -438,7 +438,7 @@ def test_api_without_jwt_secret_refuses_to_start() -> None:
         "VRAAGBAAK_JWT_SECRET": "",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "vraagbaak.productie", "rasa"],
+        [sys.executable, "-m", "vraagbaak.ops.production", "rasa"],
         env=env,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""Deployment files: valid against their schemas, and in step with the loopback cluster and vraagbaak.productie."""
+"""Deployment files: valid against their schemas, and in step with the loopback cluster and vraagbaak.ops.production."""
 from __future__ import annotations
 
 import re
@@ -10,8 +10,9 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import yaml
 
-from vraagbaak import cluster, productie
-from vraagbaak.paths import PROJECT_DIR
+from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.settings import ENV_DEFAULTS, Settings
+from vraagbaak.ops import cluster, deploy_files, nginx
 
 DEPLOY = PROJECT_DIR / "deploy"
 COMPOSE = DEPLOY / "docker-compose.yml"
@@ -99,7 +100,7 @@ def test_compose_file_matches_the_compose_spec(tmp_path: Path, mutate: str | Non
 
 
 @pytest.mark.cluster
-@pytest.mark.parametrize("path", list(cluster.deploy_configs()), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", list(deploy_files.deploy_configs()), ids=lambda p: p.name)
 def test_generated_nginx_configs_pass_nginx_t(path: Path, tmp_path: Path) -> None:
     nginx = shutil.which("nginx", path="/usr/sbin:/usr/bin")
     if not nginx:
@@ -126,36 +127,36 @@ def test_generated_nginx_configs_pass_nginx_t(path: Path, tmp_path: Path) -> Non
 
 
 def test_generated_files_are_up_to_date() -> None:
-    for path, content in cluster.deploy_configs().items():
+    for path, content in deploy_files.deploy_configs().items():
         assert (
             path.read_text(encoding="utf-8") == content
-        ), f"{path.name}: draai python -m vraagbaak.cluster deploy-configs"
+        ), f"{path.name}: draai python -m vraagbaak.ops.cluster deploy-configs"
 
 
 def test_replica_counts_match_the_cluster() -> None:
     spec = cluster.ClusterSpec(workdir=Path("/nergens"))
-    assert len(spec.rasa_ports) == len(spec.action_ports) == cluster.REPLICAS
-    assert k8s_object("Deployment", "rasa")["spec"]["replicas"] == cluster.REPLICAS
-    assert k8s_object("Deployment", "actions")["spec"]["replicas"] == cluster.REPLICAS
+    assert len(spec.rasa_ports) == len(spec.action_ports) == deploy_files.REPLICAS
+    assert k8s_object("Deployment", "rasa")["spec"]["replicas"] == deploy_files.REPLICAS
+    assert k8s_object("Deployment", "actions")["spec"]["replicas"] == deploy_files.REPLICAS
     services = compose()["services"]
     assert sorted(s for s in services if s.startswith("rasa-")) == [f"rasa-{i}" for i in (1, 2)]
     assert sorted(s for s in services if s.startswith("actions-")) == [f"actions-{i}" for i in (1, 2)]
 
 
 def test_ports_match_the_cluster_and_the_settings() -> None:
-    defaults = productie.Settings()
-    assert cluster.CONTAINER_RASA_PORT == defaults.rasa_port
-    assert cluster.CONTAINER_ACTION_PORT == defaults.action_port
-    assert compose()["services"]["nginx"]["ports"] == [f"{cluster.PUBLIC_PORT}:{cluster.PUBLIC_PORT}"]
+    defaults = Settings()
+    assert deploy_files.CONTAINER_RASA_PORT == defaults.rasa_port
+    assert deploy_files.CONTAINER_ACTION_PORT == defaults.action_port
+    assert compose()["services"]["nginx"]["ports"] == [f"{nginx.PUBLIC_PORT}:{nginx.PUBLIC_PORT}"]
     rasa = k8s_object("Deployment", "rasa")["spec"]["template"]["spec"]["containers"][0]
     actions = k8s_object("Deployment", "actions")["spec"]["template"]["spec"]["containers"][0]
     assert rasa["ports"][0]["containerPort"] == defaults.rasa_port
     assert actions["ports"][0]["containerPort"] == defaults.action_port
     rasa_env = {e["name"]: e.get("value") for e in rasa["env"]}
-    gateway = f"http://127.0.0.1:{cluster.GATEWAY_PORT_IN_CONTAINERS}/webhook"
+    gateway = f"http://127.0.0.1:{deploy_files.GATEWAY_PORT_IN_CONTAINERS}/webhook"
     assert rasa_env["VRAAGBAAK_ACTION_URL"] == gateway
     assert compose()["services"]["rasa-1"]["environment"]["VRAAGBAAK_ACTION_URL"] == (
-        f"http://nginx:{cluster.GATEWAY_PORT_IN_CONTAINERS}/webhook"
+        f"http://nginx:{deploy_files.GATEWAY_PORT_IN_CONTAINERS}/webhook"
     )
     assert k8s_object("Service", "rasa")["spec"]["ports"][0]["port"] == defaults.rasa_port
     assert k8s_object("Service", "actions")["spec"]["ports"][0]["port"] == defaults.action_port
@@ -164,7 +165,7 @@ def test_ports_match_the_cluster_and_the_settings() -> None:
 
 
 def test_environment_variable_names_exist_in_the_settings() -> None:
-    known = set(productie.ENV_DEFAULTS)
+    known = set(ENV_DEFAULTS)
     used: List[set[str]] = [
         env_names(compose()["services"][name]["environment"]) for name in ("rasa-1", "actions-1")
     ]
@@ -183,12 +184,12 @@ def test_environment_variable_names_exist_in_the_settings() -> None:
         for e in k8s_object("Deployment", "rasa")["spec"]["template"]["spec"]["containers"][0]["env"]
     }
     assert rasa_env["VRAAGBAAK_ENABLE_API"] == "false"
-    assert rasa_env["VRAAGBAAK_RECORD_EXP"] == productie.ENV_DEFAULTS["VRAAGBAAK_RECORD_EXP"]
+    assert rasa_env["VRAAGBAAK_RECORD_EXP"] == ENV_DEFAULTS["VRAAGBAAK_RECORD_EXP"]
 
 
 def test_every_setting_is_documented() -> None:
     doc = DOC.read_text(encoding="utf-8")
-    for name in productie.ENV_DEFAULTS:
+    for name in ENV_DEFAULTS:
         assert f"`{name}`" in doc, name
     for target in ("make cluster", "make cluster-down", "make test-cluster", "make bench-cluster"):
         assert target in doc

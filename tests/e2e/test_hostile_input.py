@@ -19,11 +19,11 @@ import requests
 
 from tests.conftest import MODEL, answer_parts
 from tests.e2e.socketio_client import SocketIO, run_socketio
-from vraagbaak.cluster import process_tree_rss
-from vraagbaak.invoer import MAX_LENGTH, MAX_REQUEST_BYTES
-from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
-from vraagbaak.paths import PROJECT_DIR
-from vraagbaak.serverproces import free_port, running_servers, stop, wait_for
+from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
+from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES
+from vraagbaak.ops.processes import process_tree_rss
+from vraagbaak.ops.processes import free_port, running_servers, stop_processes, wait_for
 
 pytestmark = pytest.mark.servers
 KB = knowledge_base()
@@ -79,7 +79,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                 [
                     sys.executable,
                     "-m",
-                    "vraagbaak.web",
+                    "vraagbaak.ops.web",
                     "--port",
                     str(web_port),
                     "--server",
@@ -100,7 +100,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
                     {"rasa": running.rasa_log, "actions": running.action_log, "web": web_log},
                 )
             finally:
-                stop([web])
+                stop_processes([web])
 
 
 def with_lone_surrogate(sender: str, text: str) -> str:

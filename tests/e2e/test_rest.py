@@ -8,8 +8,8 @@ import pytest
 import requests
 
 from tests.conftest import Servers, answer_parts, ask_until_clarified
-from vraagbaak.invoer import MAX_LENGTH
-from vraagbaak.kennisbank import KnowledgeBase, knowledge_base
+from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
+from vraagbaak.core.user_input import MAX_LENGTH
 
 pytestmark = pytest.mark.servers
 TOPIC_IDS = [t.id for t in knowledge_base().topics]

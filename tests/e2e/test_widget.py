@@ -21,8 +21,8 @@ import requests
 
 from tests.conftest import Servers
 from tests.e2e.socketio_client import run_socketio
-from vraagbaak.kennisbank import KnowledgeBase, Topic
-from vraagbaak.paths import PROJECT_DIR
+from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
+from vraagbaak.core.paths import PROJECT_DIR
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -109,7 +109,7 @@ def free_port() -> int:
 
 
 class Site:
-    """A running `python -m vraagbaak.web` for one Rasa URL."""
+    """A running `python -m vraagbaak.ops.web` for one Rasa URL."""
 
     def __init__(self, rasa_url: str, servers: Servers | None = None) -> None:
         self.servers = servers
@@ -121,7 +121,7 @@ class Site:
             [
                 sys.executable,
                 "-m",
-                "vraagbaak.web",
+                "vraagbaak.ops.web",
                 "--port",
                 str(port),
                 "--server",
@@ -136,7 +136,7 @@ class Site:
         deadline = time.monotonic() + 20
         while True:
             if self.process.poll() is not None:
-                raise RuntimeError(f"vraagbaak.web stopped with code {self.process.returncode}")
+                raise RuntimeError(f"vraagbaak.ops.web stopped with code {self.process.returncode}")
             try:
                 if requests.get(self.url, timeout=2).status_code == 200:
                     return

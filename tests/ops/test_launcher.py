@@ -1,0 +1,118 @@
+"""The launcher keeps Rasa's crash reports away from the vendor's Sentry, even when telemetry is on."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+
+import pytest
+
+from vraagbaak.ops.processes import PRIVATE_ENV, private_environment
+
+PROBE = """
+import os, sentry_sdk
+os.environ["RASA_TELEMETRY_ENABLED"] = "true"      # worst case: telemetry switched on
+os.environ["RASA_EXCEPTION_WRITE_KEY"] = "0123abcd@o1"  # a key, so Rasa would really start Sentry
+import rasa.telemetry
+{patch}
+rasa.telemetry.initialize_error_reporting()
+print("SENTRY", sentry_sdk.Hub.current.client is not None)
+"""
+
+
+def _probe(patch: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE.format(patch=patch)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [line for line in result.stdout.splitlines() if line.startswith("SENTRY")][-1]
+
+
+def test_without_the_launcher_rasa_would_start_sentry() -> None:
+    # Proves the probe can fail: unpatched Rasa initialises its error reporting.
+    assert _probe("") == "SENTRY True"
+
+
+def test_launcher_stops_rasa_error_reporting() -> None:
+    assert _probe("import vraagbaak.ops.launcher as l; l.disable_vendor_error_reporting()") == "SENTRY False"
+
+
+def test_private_environment_turns_telemetry_off() -> None:
+    env = private_environment({"RASA_TELEMETRY_ENABLED": "true"})
+    assert env["RASA_TELEMETRY_ENABLED"] == "false"
+    assert PRIVATE_ENV["RASA_TELEMETRY_ENABLED"] == "false"
+
+
+ACTION_PROBE = """
+import json, os, sys
+import rasa_sdk.__main__ as sdk
+sdk.main = lambda: print("ACTIONS", json.dumps({{
+    "argv": sys.argv, "host": os.environ.get("SANIC_HOST"),
+    "loaded": sorted(m for m in ("rasa", "tensorflow") if m in sys.modules)}}))
+from vraagbaak.ops.launcher import main
+from vraagbaak.ops.processes import action_server_arguments
+main(action_server_arguments(5099))
+"""
+
+
+def _action_probe(env: dict) -> dict:
+    result = subprocess.run(
+        [sys.executable, "-c", ACTION_PROBE.format()], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    line = [line for line in result.stdout.splitlines() if line.startswith("ACTIONS")][-1]
+    return json.loads(line.split(" ", 1)[1])
+
+
+def test_action_server_runs_rasa_sdk_without_loading_rasa_on_loopback() -> None:
+    env = {k: v for k, v in os.environ.items() if k != "SANIC_HOST"}
+    probe = _action_probe(env)
+    # Rasa's CLI would load TensorFlow: about 400 MB more per action server.
+    assert probe == {
+        "argv": ["rasa_sdk", "--port", "5099", "--actions", "actions"],
+        "host": "127.0.0.1",
+        "loaded": [],
+    }
+
+
+def test_action_server_keeps_an_address_the_production_settings_chose() -> None:
+    env = {**os.environ, "SANIC_HOST": "10.0.0.7"}
+    assert _action_probe(env)["host"] == "10.0.0.7"
+
+
+def test_rasa_text_fields_are_replaced_by_their_length() -> None:
+    from vraagbaak.adapters.log_privacy import _without_user_text
+
+    event = {"event": "rest.message.received.timeout", "text": "geheim" * 10, "user_text": "x", "sender": 3}
+    cleaned = _without_user_text(None, "error", dict(event))
+    assert "geheim" not in repr(cleaned)
+    assert cleaned["text"] == "<60 tekens weggelaten>" and cleaned["event"] == event["event"]
+
+
+def test_rasa_uses_the_redacting_processor_after_the_launcher_ran(caplog: pytest.LogCaptureFixture) -> None:
+    import rasa.utils.log_utils
+    import structlog
+
+    from vraagbaak.adapters.log_privacy import keep_user_text_out_of_logs
+
+    keep_user_text_out_of_logs()
+    rasa.utils.log_utils.configure_structlog(logging.INFO)
+    with caplog.at_level(logging.INFO):
+        structlog.get_logger().error("rest.message.received.failure", text="MERKTEKEN-geheim")
+    assert "rest.message.received.failure" in caplog.text
+    assert "MERKTEKEN" not in caplog.text
+
+
+def test_slash_command_warnings_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
+    import warnings
+
+    from vraagbaak.adapters.log_privacy import keep_user_text_out_of_logs
+
+    shown: list = []
+    monkeypatch.setattr(warnings, "showwarning", lambda message, *args, **kwargs: shown.append(str(message)))
+    keep_user_text_out_of_logs()
+    warnings.showwarning(UserWarning("Failed to parse arguments in line '/MERKTEKEN'"), UserWarning, "f", 1)
+    warnings.showwarning(UserWarning("een andere waarschuwing"), UserWarning, "f", 1)
+    assert shown == ["een andere waarschuwing"]

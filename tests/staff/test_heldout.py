@@ -1,0 +1,68 @@
+"""Quality gate on the held-out set, measured with the trained model in this process."""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Dict, List
+
+import pytest
+import yaml
+
+from tests.conftest import MODEL
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import Outcome
+from vraagbaak.core.paths import TESTS_DIR
+from vraagbaak.staff import evaluation as ev
+
+pytestmark = pytest.mark.model
+
+OVERALL_MIN, PER_TOPIC_MIN = 0.95, 0.80
+HELD_OUT = ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")
+SAFETY = yaml.safe_load((TESTS_DIR / "data" / "nood.yml").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def parser() -> ev.ModelParser:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
+    return ev.ModelParser(MODEL)
+
+
+@pytest.fixture(scope="module")
+def predictions(parser: ev.ModelParser) -> List[Dict]:
+    return parser.parse([t for t, _ in HELD_OUT])
+
+
+def test_overall_held_out_accuracy_is_at_least_95_percent(predictions) -> None:
+    accuracy = ev.accuracy([i for _, i in HELD_OUT], [ev.top_intent(p) for p in predictions])
+    assert accuracy >= OVERALL_MIN, f"held-out top-1 {accuracy:.1%}"
+
+
+def test_every_topic_scores_at_least_80_percent(predictions) -> None:
+    hits: Dict[str, List[bool]] = defaultdict(list)
+    for (_, intent), parsed in zip(HELD_OUT, predictions, strict=True):
+        hits[intent].append(ev.top_intent(parsed) == intent)
+    low = {
+        i: sum(h) / len(h)
+        for i, h in hits.items()
+        if i.startswith("faq_") and sum(h) / len(h) < PER_TOPIC_MIN
+    }
+    assert low == {}
+
+
+def test_out_of_scope_rejection_and_wrong_answers(predictions) -> None:
+    kb = knowledge_base()
+    figures = ev.scope_figures(kb, HELD_OUT, [ev.outcome_of(kb, p) for p in predictions])
+    assert figures["oos_rejection"] >= 0.90, figures
+    assert figures["wrong_answer_rate"] <= 0.03, figures
+
+
+@pytest.mark.parametrize("text", SAFETY["nood"])
+def test_someone_in_danger_gets_the_safe_path(parser: ev.ModelParser, text: str) -> None:
+    outcome = ev.outcome_of(knowledge_base(), parser.parse([text])[0])
+    assert outcome.kind == Outcome.EMERGENCY, outcome
+
+
+@pytest.mark.parametrize("item", SAFETY["geen_nood"], ids=lambda item: item["tekst"][:40])
+def test_a_question_about_violence_is_not_an_emergency(parser: ev.ModelParser, item: Dict) -> None:
+    outcome = ev.outcome_of(knowledge_base(), parser.parse([item["tekst"]])[0])
+    assert outcome.kind != Outcome.EMERGENCY, outcome

@@ -1,0 +1,255 @@
+"""Facebook Messenger channel: three buttons plus "Meer vragen", texts split, signatures enforced.
+
+Credentials (see vraagbaak/ops/channel_credentials.py):
+
+    vraagbaak.adapters.channels.messenger.VraagbaakFacebookInput:
+      verify: ...             # the verify token entered in the Meta app's webhook settings
+      secret: ...             # the app secret: key of X-Hub-Signature-256 / X-Hub-Signature
+      page-access-token: ...
+      api_url: ...            # optional, Graph API base URL (tests)
+      api_version: v25.0      # optional, Graph API version
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+from typing import Any, Awaitable, Callable, Dict, List, Mapping
+
+import requests
+from fbmessenger import MessengerClient
+from fbmessenger.sender_actions import SenderAction
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.facebook import FacebookInput, Messenger, MessengerBot
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from vraagbaak.adapters.channels import blueprint_with_health, required_settings
+from vraagbaak.adapters.channels.formatting import (
+    MESSENGER_LIMIT,
+    MESSENGER_TEMPLATE_LIMIT,
+    MORE_PREFIX,
+    ButtonPage,
+    messenger_page,
+    read_more_payload,
+    split_text,
+    without_marker,
+)
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.replies import button_for_payload
+from vraagbaak.core.user_input import clean_user_text
+
+logger = logging.getLogger(__name__)
+
+GRAPH_API_URL = "https://graph.facebook.com"
+GRAPH_API_VERSION = "v25.0"
+REQUIRED = ("verify", "secret", "page-access-token")
+# Strongest first: Meta sends both headers; SHA-1 alone is accepted for older app set-ups.
+SIGNATURE_HEADERS = (("X-Hub-Signature-256", "sha256"), ("X-Hub-Signature", "sha1"))
+
+
+def signature_valid(app_secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    """Whether the body is signed with the app secret; only sha256/sha1, compared in constant time."""
+    for header, algorithm in SIGNATURE_HEADERS:
+        sent = headers.get(header)
+        if sent is not None:
+            digest = hmac.new(app_secret.encode("utf-8"), body, getattr(hashlib, algorithm)).hexdigest()
+            return hmac.compare_digest(sent.encode("utf-8"), f"{algorithm}={digest}".encode())
+    return False
+
+
+def graph_client(page_access_token: str, app_secret: str, api_url: str, api_version: str) -> MessengerClient:
+    """A Send API client for the configured Graph API; appsecret_proof proves calls come from our app."""
+    client = MessengerClient(page_access_token, app_secret=app_secret)
+    client.graph_url = f"{api_url.rstrip('/')}/{api_version}"
+    return client
+
+
+def button_template(text: str, page: ButtonPage) -> Dict[str, Any]:
+    """A Messenger button template message, with the "Meer vragen" quick reply when more options follow."""
+    payload = {"template_type": "button", "text": text, "buttons": page.buttons}
+    message: Dict[str, Any] = {"attachment": {"type": "template", "payload": payload}}
+    if page.more:
+        title = knowledge_base().message("knop_meer_vragen")
+        message["quick_replies"] = [{"content_type": "text", "title": title, "payload": page.more}]
+    return message
+
+
+class VraagbaakMessengerBot(MessengerBot):
+    """Sends texts under Messenger's limit, and options three at a time behind "Meer vragen"."""
+
+    async def post(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        """One Send API message."""
+        await self.call(self.messenger_client.send, message, recipient_id, "RESPONSE")
+
+    @staticmethod
+    async def call(method: Callable[..., Any], *args: Any) -> None:
+        """A Send API call in a thread (the client blocks); errors are logged so later messages still go."""
+        try:
+            result = await asyncio.to_thread(method, *args)
+        except (requests.RequestException, ValueError) as error:
+            logger.error("Messenger niet bereikbaar (%s).", type(error).__name__)
+            return
+        if isinstance(result, dict) and isinstance(result.get("error"), dict):
+            logger.error("Messenger weigerde een bericht (code %s).", result["error"].get("code"))
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        """Send the text unchanged, in parts under the limit."""
+        for part in split_text(text, MESSENGER_LIMIT):
+            await self.post(recipient_id, {"text": part})
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        """The first three options as buttons; "Meer vragen" shows the next three."""
+        await self.send_page(recipient_id, messenger_page(text, buttons))
+
+    async def send_page(self, recipient_id: str, page: ButtonPage) -> None:
+        """One page of options; its text is split so that the last part fits above the buttons."""
+        parts = split_text(page.text, MESSENGER_TEMPLATE_LIMIT)
+        for part in parts[:-1]:
+            await self.post(recipient_id, {"text": part})
+        await self.post(recipient_id, button_template(parts[-1], page))
+
+    async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
+        """Custom Messenger messages, minus the bot's internal marker."""
+        rest = without_marker(json_message)
+        if rest:
+            await super().send_custom_json(recipient_id, rest, **kwargs)
+
+    async def send_action(self, recipient_id: str, sender_action: str) -> None:
+        """A sender action such as typing_on, without blocking the server."""
+        action = SenderAction(sender_action).to_dict()
+        await self.call(self.messenger_client.send_action, action, recipient_id)
+
+
+class VraagbaakMessenger(Messenger):
+    """Handles every event of a webhook call (Rasa's stops after the first) and only text and postbacks."""
+
+    def __init__(
+        self, client: MessengerClient, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> None:
+        self.on_new_message = on_new_message
+        self.client = client
+        self.last_message: Dict[str, Any] = {}
+
+    async def handle(self, payload: Dict, metadata: Dict[str, Any] | None) -> None:
+        """Answer each messaging event; Meta batches several into one call."""
+        for entry in payload.get("entry") or []:
+            for event in entry.get("messaging") or []:
+                self.last_message = event
+                if event.get("message"):
+                    await self.message(event, metadata)
+                elif event.get("postback"):
+                    await self.postback(event, metadata)
+
+    async def message(self, message: Dict[str, Any], metadata: Dict[str, Any] | None) -> None:
+        """A typed text or quick reply; echoes and attachments are skipped without logging their content."""
+        if self._is_quick_reply_message(message):
+            payload = str(message["message"]["quick_reply"]["payload"])
+            if payload.startswith(MORE_PREFIX):
+                await self.more_options(payload, self.get_user_id())
+            else:
+                await self._handle_user_message(payload, self.get_user_id(), metadata)
+        elif self._is_user_message(message):
+            await self._handle_user_message(message["message"]["text"], self.get_user_id(), metadata)
+
+    async def more_options(self, payload: str, sender_id: str) -> None:
+        """The next page of options, shown by the channel itself: Rasa keeps the full numbered list."""
+        out = VraagbaakMessengerBot(self.client)
+        kb = knowledge_base()
+        read = read_more_payload(payload)
+        wanted = read[1] if read else []
+        buttons = [b for b in (button_for_payload(kb, p) for p in wanted) if b]
+        if read is None or not buttons or len(buttons) != len(wanted):
+            await out.send_text_message(sender_id, kb.message("onbekende_knop"))  # forged or outdated
+            return
+        await out.send_page(sender_id, messenger_page("", buttons, read[0]))
+
+    async def _handle_user_message(
+        self, raw_text: str, sender_id: str, metadata: Dict[str, Any] | None
+    ) -> None:
+        text = clean_user_text(raw_text)
+        out = VraagbaakMessengerBot(self.client)
+        await out.send_action(sender_id, sender_action="mark_seen")
+        await out.send_action(sender_id, sender_action="typing_on")
+        try:
+            await self.on_new_message(
+                UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata)
+            )
+        except Exception as error:  # noqa: BLE001 - Meta re-sends failed calls; one failed reply must not repeat
+            logger.error("Messenger: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
+        finally:
+            await out.send_action(sender_id, sender_action="typing_off")
+
+
+class VraagbaakFacebookInput(FacebookInput):
+    """Rasa's Messenger channel; forged or unsigned calls get 403 and are never processed."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Rasa's channel name, so the URL stays /webhooks/facebook/webhook."""
+        return "facebook"
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> VraagbaakFacebookInput:
+        """Build from the credentials file; refuses to start without the app secret."""
+        credentials = required_settings("Messenger", credentials, REQUIRED)
+        return cls(
+            str(credentials["verify"]),
+            str(credentials["secret"]),
+            str(credentials["page-access-token"]),
+            api_url=credentials.get("api_url") or GRAPH_API_URL,
+            api_version=credentials.get("api_version") or GRAPH_API_VERSION,
+        )
+
+    def __init__(
+        self,
+        fb_verify: str,
+        fb_secret: str,
+        fb_access_token: str,
+        api_url: str = GRAPH_API_URL,
+        api_version: str = GRAPH_API_VERSION,
+    ) -> None:
+        super().__init__(fb_verify, fb_secret, fb_access_token)
+        self.api_url = api_url
+        self.api_version = api_version
+
+    def client(self) -> MessengerClient:
+        """A Send API client for this page."""
+        return graph_client(self.fb_access_token, self.fb_secret, self.api_url, self.api_version)
+
+    def get_output_channel(self) -> VraagbaakMessengerBot:
+        """The output channel, for messages the bot starts itself."""
+        return VraagbaakMessengerBot(self.client())
+
+    def verification(self, request: Request) -> HTTPResponse:
+        """Meta's subscription check: echo the challenge only for our verify token."""
+        token = request.args.get("hub.verify_token") or ""
+        if request.args.get("hub.mode") == "subscribe" and hmac.compare_digest(
+            token.encode("utf-8"), self.fb_verify.encode("utf-8")
+        ):
+            return response.text(request.args.get("hub.challenge") or "")
+        return response.text("forbidden", status=403)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        """GET / (health), GET /webhook (verification) and POST /webhook (signed events only)."""
+        fb_webhook = blueprint_with_health("vraagbaak_fb_webhook")
+
+        @fb_webhook.route("/webhook", methods=["GET"])
+        async def token_verification(request: Request) -> HTTPResponse:
+            return self.verification(request)
+
+        @fb_webhook.route("/webhook", methods=["POST"])
+        async def webhook(request: Request) -> HTTPResponse:
+            if not signature_valid(self.fb_secret, request.body, request.headers):
+                return response.text("forbidden", status=403)
+            payload = request.json
+            if isinstance(payload, dict):
+                messenger = VraagbaakMessenger(self.client(), on_new_message)
+                await messenger.handle(payload, self.get_metadata(request))
+            return response.text("success")
+
+        return fb_webhook

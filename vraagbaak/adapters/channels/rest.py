@@ -1,0 +1,123 @@
+"""REST channel that bounds its input, never logs user text, and always answers in Dutch."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable, Dict, List
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput
+from rasa.core.lock_store import LockError
+from sanic import Blueprint, response
+from sanic.exceptions import InvalidUsage, PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from vraagbaak.adapters.channels import blueprint_with_health
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.user_input import MAX_LENGTH, clean_user_text
+
+logger = logging.getLogger(__name__)
+
+# A replica that died holding a conversation's lock leaves a ticket that expires about when ours does.
+LOCK_ATTEMPTS = 3
+
+
+class MissingSender(InvalidUsage):
+    """A REST request without a sender would share one conversation with every other such request."""
+
+
+def _body(request: Request) -> Dict[str, Any]:
+    """The JSON object of the request; anything else is a client error."""
+    body = request.json  # raises InvalidUsage on malformed JSON
+    if not isinstance(body, dict):
+        raise InvalidUsage("JSON-object verwacht")
+    return body
+
+
+def _optional_text(body: Dict[str, Any], key: str) -> str | None:
+    value = body.get(key)
+    if value is not None and not isinstance(value, (str, int)):
+        raise InvalidUsage(f"'{key}' moet tekst zijn")
+    return None if value is None else str(value)
+
+
+def dutch_reply(key: str) -> List[Dict[str, Any]]:
+    """A REST reply that carries one bot message from the knowledge base."""
+    return [{"recipient_id": None, "text": knowledge_base().message(key, maximum=str(MAX_LENGTH))}]
+
+
+class SafeRestInput(RestInput):
+    """Same URL and format as Rasa's REST channel: /webhooks/rest/webhook (no streaming)."""
+
+    @classmethod
+    def name(cls) -> str:
+        """Keep Rasa's channel name so the URL stays /webhooks/rest/webhook."""
+        return "rest"
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        sender = _optional_text(_body(req), "sender")
+        if not sender or not sender.strip():
+            raise MissingSender("'sender' ontbreekt")
+        return sender
+
+    def _extract_message(self, req: Request) -> str | None:
+        # Empty text still reaches the bot, which answers that the message is empty.
+        return clean_user_text(_optional_text(_body(req), "message") or "")
+
+    def _extract_input_channel(self, req: Request) -> str:
+        return _optional_text(_body(req), "input_channel") or self.name()
+
+    def get_metadata(self, request: Request) -> Dict[str, Any] | None:
+        """Metadata only when it is a JSON object."""
+        metadata = _body(request).get("metadata")
+        return metadata if isinstance(metadata, dict) else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        """The webhook: every outcome is a Dutch reply, and logs carry the event and a length only."""
+        webhook = blueprint_with_health(f"{type(self).__name__}_webhook")
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            sender_id = await self._extract_sender(request)
+            text = self._extract_message(request) or ""
+            for attempt in range(1, LOCK_ATTEMPTS + 1):
+                collector = CollectingOutputChannel()
+                try:
+                    await on_new_message(
+                        UserMessage(
+                            text,
+                            collector,
+                            sender_id,
+                            input_channel=self._extract_input_channel(request),
+                            metadata=self.get_metadata(request),
+                        )
+                    )
+                    break
+                except asyncio.CancelledError:
+                    # The client went away; Rasa's own handler would log the text here.
+                    logger.warning("REST: client vertrok voor het antwoord (%d tekens)", len(text))
+                    raise
+                except LockError:
+                    # Nothing was processed yet, so a fresh ticket is safe.
+                    logger.warning("REST: gesprek was vergrendeld (poging %d van %d)", attempt, LOCK_ATTEMPTS)
+                    if attempt == LOCK_ATTEMPTS:
+                        return response.json(dutch_reply("technisch_probleem"), status=503)
+                except Exception as error:  # noqa: BLE001 (any failure must still give the user an answer)
+                    logger.error(
+                        "REST: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
+                    )
+                    return response.json(dutch_reply("technisch_probleem"), status=503)
+            return response.json(collector.messages or dutch_reply("technisch_probleem"))
+
+        @webhook.exception(InvalidUsage, PayloadTooLarge)
+        async def unreadable_request(request: Request, exception: Exception) -> HTTPResponse:
+            if isinstance(exception, PayloadTooLarge):
+                key = "invoer_te_lang"  # refused before it was read: Sanic's REQUEST_MAX_SIZE
+            elif isinstance(exception, MissingSender):
+                key = "afzender_ontbreekt"
+            else:
+                key = "ongeldig_verzoek"
+            return response.json(dutch_reply(key), status=getattr(exception, "status_code", 400))
+
+        return webhook

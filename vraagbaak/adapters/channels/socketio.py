@@ -1,0 +1,112 @@
+"""socket.io channel for the website widget.
+
+Rasa 3.6's own channel loses messages with python-socketio 5.x:
+- it calls the coroutine AsyncServer.enter_room without awaiting it, so with session_persistence the
+  client never joins the room of its session id, and every bot message sent to that room is lost;
+- send_custom_json passes the custom dict as keyword arguments to emit(), which raises TypeError
+  ("unexpected keyword argument 'vraagbaak'") and stops the reply after the answer text: the related
+  questions never arrive and the turn is not saved.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any, Awaitable, Callable, Dict
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from sanic import Blueprint
+
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.user_input import MAX_REQUEST_BYTES, clean_user_text
+
+logger = logging.getLogger(__name__)
+
+# What the widget proposes: its socket id, or after a reload the id it kept in sessionStorage.
+SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def _metadata(raw: Any) -> Dict[str, Any]:
+    """Metadata as a dict; malformed metadata is dropped rather than crashing the handler."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+class VraagbaakSocketIOOutput(SocketIOOutput):
+    """Sends custom payloads as {"custom": ...}, like every other bot message."""
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        await self._send_message(recipient_id, {"custom": json_message})
+
+
+class VraagbaakSocketIOInput(SocketIOInput):
+    """Rasa's socket.io input, with the session room joined and the fixed output channel."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def get_output_channel(self) -> VraagbaakSocketIOOutput | None:
+        return VraagbaakSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        blueprint = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None
+        # engine.io refuses bigger packets before they are decoded; smaller ones are cut by clean_user_text.
+        sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
+        confirmed: Dict[str, str] = {}  # socket id -> the session id this socket was given
+
+        async def session_request(sid: str, data: Dict | None) -> None:
+            data = data if isinstance(data, dict) else {}
+            proposed = data.get("session_id")
+            if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
+                data["session_id"] = uuid.uuid4().hex  # odd ids would become tracker keys and log lines
+            confirmed[sid] = data["session_id"]
+            if self.session_persistence:
+                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
+            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+
+        async def say(sid: str, key: str) -> None:
+            text = knowledge_base().message(key)
+            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+
+        async def handle_message(sid: str, data: Any) -> None:
+            if not isinstance(data, dict):
+                data = {}
+            session_id = confirmed.get(sid)
+            if self.session_persistence and (session_id is None or data.get("session_id") != session_id):
+                # Only the session this socket was confirmed for: never write into someone else's.
+                logger.warning("socket.io: bericht voor een niet-bevestigde sessie geweigerd")
+                await say(sid, "sessie_ongeldig")
+                return
+            text = clean_user_text(data.get("message"))
+            message = UserMessage(
+                text,
+                VraagbaakSocketIOOutput(sio, self.bot_message_evt),
+                session_id if self.session_persistence else sid,
+                input_channel=self.name(),
+                metadata=_metadata(data.get(self.metadata_key)),
+            )
+            try:
+                await on_new_message(message)
+            except Exception as error:  # noqa: BLE001 (the visitor must get an answer, the log no text)
+                logger.error(
+                    "socket.io: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
+                )
+                await say(sid, "technisch_probleem")
+
+        async def disconnect(sid: str) -> None:
+            confirmed.pop(sid, None)
+
+        # Replace Rasa's handlers for these events (python-socketio keeps one handler per event).
+        sio.on("session_request", handler=session_request, namespace=self.namespace)
+        sio.on(self.user_message_evt, handler=handle_message, namespace=self.namespace)
+        sio.on("disconnect", handler=disconnect, namespace=self.namespace)
+        return blueprint

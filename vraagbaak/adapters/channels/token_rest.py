@@ -1,0 +1,52 @@
+"""REST channel for trusted back ends only: every POST needs the bearer token from the environment."""
+from __future__ import annotations
+
+import hmac
+import os
+from typing import Any, Dict
+
+from sanic.exceptions import InvalidUsage
+from sanic.request import Request
+
+from vraagbaak.adapters.channels.rest import SafeRestInput
+from vraagbaak.core.settings import MIN_SECRET_LENGTH, REST_TOKEN_ENV, ConfigError
+
+
+class RestTokenRejected(InvalidUsage):
+    """A REST request without the right token."""
+
+    status_code = 401
+
+
+def _bearer_token(request: Request) -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+class TokenRestInput(SafeRestInput):
+    """REST channel for trusted back ends only: every POST needs `Authorization: Bearer <token>`.
+
+    Why: the REST channel lets the caller choose the sender id. Without a token, anyone who knows or guesses
+    someone's sender id can write into that conversation and change what the bot answers them next.
+    """
+
+    def __init__(self, token: str) -> None:
+        if len(token) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{REST_TOKEN_ENV} ontbreekt of is te kort; het REST-kanaal start niet.")
+        self._token = token
+
+    @classmethod
+    def from_credentials(cls, credentials: Dict[str, Any] | None) -> TokenRestInput:
+        """Read the token from the environment variable named in credentials (never from the file)."""
+        name = (credentials or {}).get("token_env", REST_TOKEN_ENV)
+        return cls(os.environ.get(str(name), ""))
+
+    def token_ok(self, request: Request) -> bool:
+        """Constant-time comparison with the configured token."""
+        return hmac.compare_digest(_bearer_token(request).encode(), self._token.encode())
+
+    async def _extract_sender(self, req: Request) -> str | None:
+        if not self.token_ok(req):
+            raise RestTokenRejected("token ontbreekt of klopt niet")
+        return await super()._extract_sender(req)

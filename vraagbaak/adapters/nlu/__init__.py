@@ -1,0 +1,1 @@
+"""Rasa NLU components: the Dutch spaCy tokenizer and the input guard."""

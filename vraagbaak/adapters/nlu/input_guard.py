@@ -1,0 +1,75 @@
+"""Deterministic overrides after the classifier: bad input, typed option numbers and typed titles."""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from vraagbaak.core.knowledge_base import knowledge_base, normalise_title
+from vraagbaak.core.outcomes import CHOICE_INTENT, MENU_INTENT, NONE_OF_THESE_INTENT, SAFETY_INTENT
+from vraagbaak.core.user_input import input_problem, parse_choice
+
+
+def _certain(intent: str) -> Dict[str, Any]:
+    return {"name": intent, "confidence": 1.0}
+
+
+def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min: float = 1.0) -> str | None:
+    """The intent a message must get regardless of the classifier, or None to keep its guess."""
+    if input_problem(text):
+        return DEFAULT_NLU_FALLBACK_INTENT_NAME
+    if parse_choice(text) is not None:
+        return CHOICE_INTENT
+    kb = knowledge_base()
+    if safety_confidence >= safety_min and not kb.sounds_not_acute(text or ""):
+        # Missing someone in danger is worse than showing 112 to someone who was not.
+        return SAFETY_INTENT
+    typed = normalise_title(text or "")
+    if typed == normalise_title(kb.message("knop_geen_van_deze")):
+        return NONE_OF_THESE_INTENT
+    if typed == normalise_title(kb.message("knop_meer_vragen")):
+        return MENU_INTENT
+    topic = kb.by_title(text or "")
+    return topic.intent if topic else None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class ChoiceAndInputGuard(GraphComponent):
+    """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
+
+    def __init__(self, config: Dict[str, Any]) -> None:
+        """Keep the safety threshold."""
+        self._safety_min = float(config["safety_min_confidence"])
+
+    @staticmethod
+    def get_default_config() -> Dict[str, Any]:
+        """Route to the safe path once the classifier gives danger at least this confidence."""
+        return {"safety_min_confidence": 0.3}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> ChoiceAndInputGuard:
+        """Nothing to train."""
+        return cls({**cls.get_default_config(), **config})
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        """Replace the predicted intent where a deterministic rule applies."""
+        for message in messages:
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            safety = max((r["confidence"] for r in ranking if r.get("name") == SAFETY_INTENT), default=0.0)
+            intent = override_intent(message.get(TEXT), safety, self._safety_min)
+            if intent:
+                message.data[INTENT] = _certain(intent)
+                message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, _certain(intent))
+        return messages

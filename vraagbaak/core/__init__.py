@@ -1,0 +1,1 @@
+"""Core: the knowledge base, replies, user-input checks and the outcome vocabulary (no Rasa)."""

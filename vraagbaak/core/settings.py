@@ -1,0 +1,158 @@
+"""The one settings class: every VRAAGBAAK_* environment variable, read and checked in one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Dict, Mapping, Tuple
+
+from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR
+
+INSIGHTS_DB_FILE = PROJECT_DIR / "var" / "inzichten.db"
+INSIGHTS_DB_URL_ENV = "VRAAGBAAK_INSIGHTS_DB_URL"
+INSIGHTS_KEEP_TEXT_ENV = "VRAAGBAAK_INSIGHTS_KEEP_TEXT"
+INSIGHTS_RETENTION_ENV = "VRAAGBAAK_INSIGHTS_RETENTION_DAYS"
+
+# Every VRAAGBAAK_* variable, with its default; docs/production.md and the deploy files use these names.
+ENV_DEFAULTS: Dict[str, str] = {
+    "VRAAGBAAK_ENV": "development",
+    "VRAAGBAAK_MODEL": str(MODELS_DIR / "vraagbaak.tar.gz"),
+    "VRAAGBAAK_RASA_HOST": "127.0.0.1",
+    "VRAAGBAAK_RASA_PORT": "5005",
+    "VRAAGBAAK_ACTION_HOST": "127.0.0.1",
+    "VRAAGBAAK_ACTION_PORT": "5055",
+    "VRAAGBAAK_ACTION_URL": "http://127.0.0.1:5055/webhook",
+    "VRAAGBAAK_ACTION_TIMEOUT": "10",
+    "VRAAGBAAK_REDIS_HOST": "127.0.0.1",
+    "VRAAGBAAK_REDIS_PORT": "6379",
+    "VRAAGBAAK_REDIS_DB": "0",
+    "VRAAGBAAK_REDIS_PASSWORD": "",
+    "VRAAGBAAK_RECORD_EXP": "3600",
+    "VRAAGBAAK_LOCK_LIFETIME": "20",
+    "VRAAGBAAK_CORS_ORIGINS": "",
+    "VRAAGBAAK_ENABLE_API": "false",
+    "VRAAGBAAK_JWT_SECRET": "",
+    "VRAAGBAAK_REST_TOKEN": "",
+    "VRAAGBAAK_INSIGHTS_DB_URL": f"sqlite:///{INSIGHTS_DB_FILE}",
+    "VRAAGBAAK_INSIGHTS_KEEP_TEXT": "false",
+    "VRAAGBAAK_INSIGHTS_RETENTION_DAYS": "30",
+}
+REST_TOKEN_ENV = "VRAAGBAAK_REST_TOKEN"
+TRUE_WORDS = {"1", "true", "yes", "ja", "on", "aan"}
+FALSE_WORDS = {"0", "false", "no", "nee", "off", "uit", ""}
+MIN_SECRET_LENGTH = 16
+# RFC 7518 asks for an HS256 key at least as long as the hash: 32 bytes.
+MIN_JWT_SECRET_LENGTH = 32
+
+
+class ConfigError(ValueError):
+    """A setting is unsafe, incomplete or malformed; the process that reads it must not start."""
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    raise ConfigError(f"{name} moet 'true' of 'false' zijn, niet {value!r}.")
+
+
+def _number(name: str, value: str, minimum: int = 0) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(f"{name} moet een geheel getal zijn, niet {value!r}.") from None
+    if number < minimum:
+        raise ConfigError(f"{name} moet minstens {minimum} zijn.")
+    return number
+
+
+def _origins(value: str) -> Tuple[str, ...]:
+    """Origins separated by commas or spaces; '*' is refused because it allows every website."""
+    origins = tuple(o.strip().rstrip("/") for o in value.replace(",", " ").split() if o.strip())
+    for origin in origins:
+        if origin == "*" or not origin.startswith(("http://", "https://")):
+            raise ConfigError(
+                f"VRAAGBAAK_CORS_ORIGINS: {origin!r} is geen toegestaan adres; geef volledige adressen "
+                "zoals https://www.voorbeeld.be (geen '*')."
+            )
+    return origins
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the production configuration depends on, read from the environment."""
+
+    production: bool = False
+    model: str = ENV_DEFAULTS["VRAAGBAAK_MODEL"]
+    rasa_host: str = "127.0.0.1"
+    rasa_port: int = 5005
+    action_host: str = "127.0.0.1"
+    action_port: int = 5055
+    action_url: str = "http://127.0.0.1:5055/webhook"
+    action_timeout: int = 10
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_db: int = 0
+    redis_password: bool = False
+    record_exp: int = 3600
+    lock_lifetime: int = 20
+    cors_origins: Tuple[str, ...] = ()
+    enable_api: bool = False
+    jwt_secret: str = field(default="", repr=False)
+    rest_token: bool = False
+    insights_db_url: str = ENV_DEFAULTS["VRAAGBAAK_INSIGHTS_DB_URL"]
+    insights_keep_text: bool = False
+    insights_retention_days: int = 30
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read and check the VRAAGBAAK_* variables; raises ConfigError on unsafe combinations."""
+        source = os.environ if env is None else env
+
+        def get(name: str) -> str:
+            return source.get(name, ENV_DEFAULTS[name])
+
+        kind = get("VRAAGBAAK_ENV").strip().lower()
+        if kind not in ("development", "production"):
+            raise ConfigError(f"VRAAGBAAK_ENV moet 'development' of 'production' zijn, niet {kind!r}.")
+        settings = cls(
+            production=kind == "production",
+            model=get("VRAAGBAAK_MODEL"),
+            rasa_host=get("VRAAGBAAK_RASA_HOST"),
+            rasa_port=_number("VRAAGBAAK_RASA_PORT", get("VRAAGBAAK_RASA_PORT"), 1),
+            action_host=get("VRAAGBAAK_ACTION_HOST"),
+            action_port=_number("VRAAGBAAK_ACTION_PORT", get("VRAAGBAAK_ACTION_PORT"), 1),
+            action_url=get("VRAAGBAAK_ACTION_URL"),
+            action_timeout=_number("VRAAGBAAK_ACTION_TIMEOUT", get("VRAAGBAAK_ACTION_TIMEOUT"), 1),
+            redis_host=get("VRAAGBAAK_REDIS_HOST"),
+            redis_port=_number("VRAAGBAAK_REDIS_PORT", get("VRAAGBAAK_REDIS_PORT"), 1),
+            redis_db=_number("VRAAGBAAK_REDIS_DB", get("VRAAGBAAK_REDIS_DB")),
+            redis_password=bool(get("VRAAGBAAK_REDIS_PASSWORD")),
+            record_exp=_number("VRAAGBAAK_RECORD_EXP", get("VRAAGBAAK_RECORD_EXP"), 1),
+            lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
+            cors_origins=_origins(get("VRAAGBAAK_CORS_ORIGINS")),
+            enable_api=_flag("VRAAGBAAK_ENABLE_API", get("VRAAGBAAK_ENABLE_API")),
+            jwt_secret=get("VRAAGBAAK_JWT_SECRET"),
+            rest_token=bool(get(REST_TOKEN_ENV)),
+            insights_db_url=get("VRAAGBAAK_INSIGHTS_DB_URL") or ENV_DEFAULTS["VRAAGBAAK_INSIGHTS_DB_URL"],
+            # Anything but an explicit yes keeps text off: a typo must never start storing what people typed.
+            insights_keep_text=get("VRAAGBAAK_INSIGHTS_KEEP_TEXT").strip().lower() in TRUE_WORDS,
+            insights_retention_days=_number(
+                "VRAAGBAAK_INSIGHTS_RETENTION_DAYS", get("VRAAGBAAK_INSIGHTS_RETENTION_DAYS") or "30", 1
+            ),
+        )
+        settings.check(get(REST_TOKEN_ENV))
+        return settings
+
+    def check(self, rest_token: str = "") -> None:
+        """Refuse combinations that would expose conversations."""
+        if not self.production:
+            return
+        if self.enable_api and len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
+            raise ConfigError(
+                "VRAAGBAAK_ENABLE_API staat aan, maar VRAAGBAAK_JWT_SECRET ontbreekt of is korter dan "
+                f"{MIN_JWT_SECRET_LENGTH} tekens. Zonder geheim kan iedereen gesprekken lezen; de server start niet."
+            )
+        if rest_token and len(rest_token) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"VRAAGBAAK_REST_TOKEN moet minstens {MIN_SECRET_LENGTH} tekens lang zijn.")

@@ -1,0 +1,283 @@
+"""Insights for staff: daily counts per outcome and, only when opted in, redacted unanswered questions."""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Sequence
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from vraagbaak.core.outcomes import Outcome
+from vraagbaak.core.settings import Settings
+
+if TYPE_CHECKING:
+    from rasa_sdk import Tracker
+
+    from vraagbaak.core.replies import Reply
+
+logger = logging.getLogger(__name__)
+
+MAX_STORED_CHARS = 500
+
+# The outcomes counted per day, with the heading the insights report gives each.
+CATEGORIES: Dict[Outcome, str] = {
+    Outcome.ANSWERED: "Beantwoord",
+    Outcome.CLARIFIED: "Verduidelijking gevraagd",
+    Outcome.NONE_OF_THESE: "Geen van deze gekozen",
+    Outcome.OUT_OF_SCOPE: "Buiten bereik",
+    Outcome.EMERGENCY: "Noodpad (112)",
+}
+# Only questions the bot could not answer are worth reading back. EMERGENCY is deliberately absent: someone in
+# danger may write names, addresses and details of violence; that text says nothing about missing FAQ
+# answers, and keeping it would create a store of the most sensitive data for no benefit. The safe path is
+# only ever counted, even in opt-in mode.
+TEXT_CATEGORIES = frozenset({Outcome.CLARIFIED, Outcome.NONE_OF_THESE, Outcome.OUT_OF_SCOPE})
+
+Clock = Callable[[], date | datetime]
+
+metadata = MetaData()
+# One row per day, category and topic. The topic id comes from the knowledge base, never from the user.
+counts_table = Table(
+    "telling",
+    metadata,
+    Column("dag", Date, primary_key=True),
+    Column("categorie", String(32), primary_key=True),
+    Column("onderwerp", String(64), primary_key=True),
+    Column("aantal", Integer, nullable=False),
+)
+# Opt-in only: redacted text, the day and the category; no sender id and no time of day.
+questions_table = Table(
+    "onbeantwoorde_vraag",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dag", Date, nullable=False, index=True),
+    Column("categorie", String(32), nullable=False),
+    Column("tekst", Text, nullable=False),
+)
+
+
+# --- Redaction -------------------------------------------------------------------------------------------
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL_END = r"[^\s<>\"']*[^\s<>\"'.,;:!?)]"
+URL = re.compile(
+    rf"\b(?:https?://|www\.){_URL_END}"
+    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:be|nl|com|org|net|eu|info|io)\b(?:/{_URL_END})?",
+    re.IGNORECASE,
+)
+IBAN_START = re.compile(r"\b[A-Za-z]{2}\d{2}")
+# +32 / +31 / 0032 / 0031 with 8-10 digits after it, or a national number 0… of 9 or 10 digits (BE and NL);
+# spaces, dots, slashes, dashes and brackets between digits are all common ways to write them. Not inside a
+# longer number such as 85.07.30-033.28: that is left whole for DIGITS.
+PHONE = re.compile(
+    r"(?<![\w+])(?<!\d[ ./-])(?:(?:\+|00)\s?3[12](?:[\s./-]*\(0\))?(?:[\s./()-]*\d){8,10}|\(?0(?:[\s./()-]*\d){8,9})(?!\d)"
+)
+# Any other run of 6+ digits (national register numbers, client or case numbers), single separators allowed.
+DIGITS = re.compile(r"\d(?:[ ./-]?\d){5,}")
+PLACEHOLDER = re.compile(r"\[[a-z-]+\]")
+
+
+def iban_is_valid(candidate: str) -> bool:
+    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 equals 1."""
+    text = candidate.replace(" ", "").upper()
+    if not 15 <= len(text) <= 34 or not text.isalnum():
+        return False
+    digits = "".join(str(int(c, 36)) for c in text[4:] + text[:4])
+    return int(digits) % 97 == 1
+
+
+def redact_ibans(text: str) -> str:
+    """Replace every valid IBAN, written compact or in groups of four, by a placeholder."""
+    out: List[str] = []
+    position = 0
+    for match in IBAN_START.finditer(text):
+        start = match.start()
+        if start < position:
+            continue
+        # Letters and digits with single spaces (an IBAN is at most 34 + 8 spaces long); the longest prefix
+        # that ends between words and passes the checksum is the IBAN.
+        stretch = re.match(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*", text[start : start + 42])
+        chunk = stretch.group(0) if stretch else ""
+        for end in range(len(chunk), 14, -1):
+            after = text[start + end : start + end + 1]
+            if not after.isalnum() and iban_is_valid(chunk[:end]):
+                out.append(text[position:start] + "[rekeningnummer]")
+                position = start + end
+                break
+    return "".join(out) + text[position:]
+
+
+def redact(text: str) -> str:
+    """The text with e-mail addresses, URLs, IBANs, phone numbers and runs of 6+ digits replaced."""
+    text = EMAIL.sub("[e-mail]", text)
+    text = URL.sub("[link]", text)
+    text = redact_ibans(text)
+    text = PHONE.sub("[telefoonnummer]", text)
+    text = DIGITS.sub("[nummer]", text)
+    return " ".join(text.split())[:MAX_STORED_CHARS]
+
+
+# --- Storage ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=16)
+def engine_for(db_url: str) -> Engine:
+    """One engine per database URL, with the tables created on first use."""
+    url = make_url(db_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        os.makedirs(os.path.dirname(os.path.abspath(url.database)), exist_ok=True)
+    engine = create_engine(url, future=True)
+    metadata.create_all(engine)
+    return engine
+
+
+class Question(NamedTuple):
+    """One stored, redacted unanswered question."""
+
+    day: date
+    category: str
+    text: str
+
+
+class InsightStore:
+    """Reads and writes insights; the clock is injectable so tests can move time."""
+
+    def __init__(self, settings: Settings, clock: Clock = date.today) -> None:
+        """Use these settings; the clock gives today's date (a datetime is cut to its day)."""
+        self.settings = settings
+        self.clock = clock
+        self.engine = engine_for(settings.insights_db_url)
+
+    def today(self) -> date:
+        """Today according to the clock."""
+        now = self.clock()
+        return now.date() if isinstance(now, datetime) else now
+
+    def record(self, outcome: Outcome, topic_id: str | None = None, text: str | None = None) -> None:
+        """Count one reply; keep its redacted question only in opt-in mode and only when unanswered."""
+        if outcome not in CATEGORIES:
+            return
+        day = self.today()
+        topic = (topic_id or "") if outcome == Outcome.ANSWERED else ""
+        keep = self.settings.insights_keep_text and outcome in TEXT_CATEGORIES and bool(text and text.strip())
+        # On a server database two first writers of a day can race on the insert; the retry then updates.
+        for attempt in range(2):
+            try:
+                with self.engine.begin() as conn:
+                    self._increment(conn, day, outcome, topic)
+                    if keep:
+                        conn.execute(
+                            insert(questions_table).values(
+                                dag=day, categorie=outcome.value, tekst=redact(str(text))
+                            )
+                        )
+                    self._purge(conn, day)
+                return
+            except IntegrityError:
+                if attempt:
+                    raise
+
+    @staticmethod
+    def _increment(conn: Connection, day: date, outcome: Outcome, topic: str) -> None:
+        c = counts_table.c
+        where = (c.dag == day) & (c.categorie == outcome.value) & (c.onderwerp == topic)
+        if conn.execute(update(counts_table).where(where).values(aantal=c.aantal + 1)).rowcount == 0:
+            conn.execute(
+                insert(counts_table).values(dag=day, categorie=outcome.value, onderwerp=topic, aantal=1)
+            )
+
+    def _purge(self, conn: Connection, today: date) -> int:
+        cutoff = today - timedelta(days=self.settings.insights_retention_days)
+        result = conn.execute(delete(questions_table).where(questions_table.c.dag < cutoff))
+        return int(result.rowcount or 0)
+
+    def purge(self) -> int:
+        """Delete stored questions older than the retention period; returns how many went."""
+        with self.engine.begin() as conn:
+            return self._purge(conn, self.today())
+
+    def daily_counts(self, since: date) -> Dict[Outcome, Dict[date, int]]:
+        """Per category, the count per day from `since` on (days without replies are absent)."""
+        c = counts_table.c
+        query = (
+            select(c.categorie, c.dag, func.sum(c.aantal)).where(c.dag >= since).group_by(c.categorie, c.dag)
+        )
+        result: Dict[Outcome, Dict[date, int]] = {category: {} for category in CATEGORIES}
+        with self.engine.connect() as conn:
+            for category, day, total in conn.execute(query):
+                if category in result:
+                    result[Outcome(category)][day] = int(total)
+        return result
+
+    def topic_counts(self, since: date) -> Dict[str, int]:
+        """How often each topic was answered from `since` on, most frequent first."""
+        c = counts_table.c
+        query = (
+            select(c.onderwerp, func.sum(c.aantal).label("totaal"))
+            .where((c.dag >= since) & (c.categorie == Outcome.ANSWERED.value) & (c.onderwerp != ""))
+            .group_by(c.onderwerp)
+            .order_by(func.sum(c.aantal).desc(), c.onderwerp)
+        )
+        with self.engine.connect() as conn:
+            return {topic: int(total) for topic, total in conn.execute(query)}
+
+    def questions(self, since: date | None = None) -> List[Question]:
+        """Stored redacted questions, oldest day first."""
+        q = questions_table.c
+        query = select(q.dag, q.categorie, q.tekst).order_by(q.dag, q.id)
+        if since is not None:
+            query = query.where(q.dag >= since)
+        with self.engine.connect() as conn:
+            return [Question(*row) for row in conn.execute(query)]
+
+
+# --- Called from the action server -----------------------------------------------------------------------
+
+
+def user_texts(events: Sequence[Dict[str, Any]]) -> List[str]:
+    """Texts of the user events, oldest first."""
+    return [str(e.get("text") or "") for e in events if e.get("event") == "user"]
+
+
+def unanswered_text(outcome: Outcome, tracker: Tracker | None) -> str | None:
+    """The question behind an unanswered outcome; for 'Geen van deze' the question asked before it."""
+    if tracker is None or outcome not in TEXT_CATEGORIES:
+        return None
+    if outcome == Outcome.NONE_OF_THESE:
+        previous = user_texts(tracker.events)[:-1]
+        text = previous[-1] if previous else ""
+    else:
+        text = str((tracker.latest_message or {}).get("text") or "")
+    # Button payloads such as /keuze_geen_van_deze are not questions.
+    return None if not text.strip() or text.lstrip().startswith("/") else text
+
+
+def record_reply(reply: Reply, tracker: Tracker | None = None) -> None:
+    """Count the reply's outcome (opt-in: keep the redacted question); never raises, never logs user text."""
+    try:
+        settings = Settings.from_env()
+        # The user text is only read when staff opted in, so in default mode it never reaches this module.
+        text = unanswered_text(reply.outcome, tracker) if settings.insights_keep_text else None
+        InsightStore(settings).record(reply.outcome, reply.topic_id, text)
+    except Exception as error:  # a broken insights database must never stop the bot from answering
+        # Only the error type: database errors quote the SQL parameters, which can hold the user's text.
+        logger.warning("Inzichten niet opgeslagen (%s); het antwoord is wel verstuurd.", type(error).__name__)

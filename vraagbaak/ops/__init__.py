@@ -1,0 +1,1 @@
+"""Operations: launcher, settings, processes, nginx and deploy files, cluster, demo web server."""

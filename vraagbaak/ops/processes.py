@@ -1,0 +1,262 @@
+"""Starting and stopping this project's processes: one private environment, one start, one stop."""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Iterator, List, Sequence, Tuple
+
+import requests
+import yaml
+
+from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.user_input import MAX_REQUEST_BYTES
+
+PRIVATE_ENV = {
+    "RASA_TELEMETRY_ENABLED": "false",
+    # Sanic reads SANIC_* into its config: bodies and websocket frames above this are refused unread.
+    "SANIC_REQUEST_MAX_SIZE": str(MAX_REQUEST_BYTES),
+    "SANIC_WEBSOCKET_MAX_SIZE": str(MAX_REQUEST_BYTES),
+    # Same data and config give the same model, so CI reproduces the figures measured locally.
+    "TF_DETERMINISTIC_OPS": "1",
+    # TensorFlow's start-up chatter says nothing useful to an operator.
+    "TF_CPP_MIN_LOG_LEVEL": "2",
+}
+
+
+def private_environment(base: Dict[str, str] | None = None) -> Dict[str, str]:
+    """The environment every process of this project runs with."""
+    env = dict(os.environ if base is None else base)
+    env.update(PRIVATE_ENV)
+    return env
+
+
+def launcher_command(args: Sequence[str]) -> List[str]:
+    """The command line that runs `python -m vraagbaak.ops.launcher ARGS` with this interpreter."""
+    return [sys.executable, "-m", "vraagbaak.ops.launcher", *args]
+
+
+def rasa_command(args: Sequence[str]) -> List[str]:
+    """The command line that runs `rasa ARGS` through the privacy launcher."""
+    return launcher_command(["rasa", *args])
+
+
+def action_server_arguments(port: int) -> List[str]:
+    """Launcher arguments that start the action server on this port."""
+    return ["actions", "--port", str(port), "--actions", "actions"]
+
+
+def start_process(
+    argv: Sequence[str],
+    log: Path | None = None,
+    env: Dict[str, str] | None = None,
+    own_session: bool = False,
+) -> subprocess.Popen:
+    """Start a process in the project directory with the private environment; output to `log` if given."""
+    output = open(log, "ab") if log else None  # noqa: SIM115 (the child keeps the file; we close our copy)
+    try:
+        return subprocess.Popen(
+            list(argv),
+            cwd=PROJECT_DIR,
+            env=private_environment({**os.environ, **(env or {})}),
+            stdout=output,
+            stderr=subprocess.STDOUT if output else None,
+            stdin=subprocess.DEVNULL if own_session else None,
+            # A session of its own: Ctrl-C in a terminal reaches only the parent, which stops everything.
+            start_new_session=own_session,
+        )
+    finally:
+        if output:
+            output.close()
+
+
+def stop_processes(
+    processes: Sequence[subprocess.Popen], sig: int = signal.SIGTERM, timeout: float = 20.0
+) -> None:
+    """Signal every running process, wait for each, and kill those that do not stop in time."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(sig)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def free_port() -> int:
+    """An unused TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(url: str, process: subprocess.Popen, timeout: float = 180.0) -> None:
+    """Poll until the URL answers, failing early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args!r} stopped with code {process.returncode}")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(url)
+
+
+def port_is_free(port: int) -> bool:
+    """True when nothing listens on this loopback port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def process_tree_rss(pid: int) -> int:
+    """VmRSS of a process and all its descendants, in bytes (0 when it is gone)."""
+    children: Dict[int, List[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+    return total
+
+
+def stop_from_pid_files(workdir: Path, timeout: float = 20.0) -> List[str]:
+    """Stop what a detached `up` left running; only PIDs whose command line still looks like ours."""
+    pids_dir = workdir / "pids"
+    stopped: List[str] = []
+    targets: List[Tuple[str, int]] = []
+    for pid_file in sorted(pids_dir.glob("*.pid")):
+        try:
+            pid = int(pid_file.read_text().split()[0])
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, ValueError, IndexError):
+            pid_file.unlink(missing_ok=True)
+            continue
+        # A PID can be reused after a reboot; never signal a process that is not part of this cluster.
+        if any(marker in cmdline for marker in ("vraagbaak", "redis-server", "nginx")):
+            targets.append((pid_file.stem, pid))
+        else:
+            pid_file.unlink(missing_ok=True)
+    for name, pid in targets:
+        try:
+            os.kill(pid, signal.SIGTERM)
+            stopped.append(name)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    for _, pid in targets:
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and not _is_zombie(pid):
+            time.sleep(0.2)
+        if Path(f"/proc/{pid}").exists() and not _is_zombie(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    for pid_file in pids_dir.glob("*.pid"):
+        pid_file.unlink(missing_ok=True)
+    return stopped
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@dataclass
+class RunningServers:
+    """Addresses and processes of a started pair of servers."""
+
+    rasa_url: str
+    action_url: str
+    token: str
+    rasa: subprocess.Popen
+    actions: subprocess.Popen
+    rasa_log: Path
+    action_log: Path
+
+
+@contextlib.contextmanager
+def running_servers(
+    model: Path,
+    workdir: Path,
+    extra_rasa_args: Sequence[str] = (),
+    credentials: Path | None = None,
+    extra_env: Dict[str, str] | None = None,
+) -> Iterator[RunningServers]:
+    """Run the action server and Rasa (REST, socket.io, token-protected API) until the block ends."""
+    action_port, rasa_port = free_port(), free_port()
+    endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    endpoints_file = workdir / "endpoints.yml"
+    endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    token = secrets.token_hex(16)
+    rasa_log, action_log = workdir / "rasa.log", workdir / "actions.log"
+    for log in (rasa_log, action_log):
+        log.write_bytes(b"")
+    actions = start_process(launcher_command(action_server_arguments(action_port)), action_log, extra_env)
+    rasa = start_process(
+        rasa_command(
+            [
+                "run",
+                "--model",
+                str(model),
+                "--port",
+                str(rasa_port),
+                "--endpoints",
+                str(endpoints_file),
+                "--credentials",
+                str(credentials or PROJECT_DIR / "credentials.yml"),
+                "--enable-api",
+                "--auth-token",
+                token,
+                "--cors",
+                "*",
+                *extra_rasa_args,
+            ]
+        ),
+        rasa_log,
+        extra_env,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{action_port}/health", actions)
+        wait_for(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa)
+        yield RunningServers(
+            f"http://127.0.0.1:{rasa_port}",
+            f"http://127.0.0.1:{action_port}",
+            token,
+            rasa,
+            actions,
+            rasa_log,
+            action_log,
+        )
+    finally:
+        stop_processes([rasa, actions])

@@ -1,0 +1,1 @@
+"""Staff tools: evaluation, reports, coverage, batch questions, insights report, benchmarks."""

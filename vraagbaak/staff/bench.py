@@ -1,0 +1,301 @@
+"""`make bench`: accuracy against two baselines, safety figures, latency, training time and memory."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence
+
+import requests
+import yaml
+
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import Outcome
+from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
+from vraagbaak.ops.processes import rasa_command, running_servers
+from vraagbaak.staff import evaluation as ev
+
+Predictor = Callable[[Sequence[str]], List[str]]
+
+
+def write_nlu(examples: Sequence[ev.Example], path: Path) -> None:
+    """Write (text, intent) pairs as a Rasa YAML NLU file."""
+    by_intent: Dict[str, List[str]] = defaultdict(list)
+    for text, intent in examples:
+        by_intent[intent].append(text)
+    blocks = [{"intent": i, "examples": "".join(f"- {t}\n" for t in texts)} for i, texts in by_intent.items()]
+    path.write_text(yaml.safe_dump({"version": "3.1", "nlu": blocks}, allow_unicode=True), encoding="utf-8")
+
+
+def folds(examples: Sequence[ev.Example], k: int, seed: int = 7) -> List[List[ev.Example]]:
+    """Stratified folds: each intent's examples dealt round-robin after a seeded shuffle."""
+    by_intent: Dict[str, List[ev.Example]] = defaultdict(list)
+    for example in examples:
+        by_intent[example[1]].append(example)
+    parts: List[List[ev.Example]] = [[] for _ in range(k)]
+    rng = random.Random(seed)
+    for intent in sorted(by_intent):
+        items = by_intent[intent][:]
+        rng.shuffle(items)
+        for i, item in enumerate(items):
+            parts[i % k].append(item)
+    return parts
+
+
+def train_rasa_nlu(config: Path, examples: Sequence[ev.Example], workdir: Path, name: str) -> Path:
+    """Train an NLU-only Rasa model on these examples; returns the model path."""
+    data = workdir / f"{name}.yml"
+    write_nlu(examples, data)
+    subprocess.run(
+        rasa_command(
+            [
+                "train",
+                "nlu",
+                "-c",
+                str(config),
+                "--nlu",
+                str(data),
+                "--out",
+                str(workdir),
+                "--fixed-model-name",
+                name,
+            ]
+        ),
+        cwd=PROJECT_DIR,
+        check=True,
+        capture_output=True,
+    )
+    return workdir / f"{name}.tar.gz"
+
+
+def rasa_predictor(config: Path, workdir: Path) -> Callable[[Sequence[ev.Example], str], Predictor]:
+    """Factory: train on examples, then predict top intents with that model."""
+
+    def train(examples: Sequence[ev.Example], name: str) -> Predictor:
+        parser = ev.ModelParser(train_rasa_nlu(config, examples, workdir, name))
+        return lambda texts: [ev.top_intent(p) for p in parser.parse(texts)]
+
+    return train
+
+
+def tfidf_predictor(examples: Sequence[ev.Example], name: str) -> Predictor:
+    """Baseline: the intent of the most similar training paraphrase (TF-IDF, cosine)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.metrics.pairwise import linear_kernel
+
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True)
+    matrix = vectorizer.fit_transform([t for t, _ in examples])
+    intents = [i for _, i in examples]
+    return lambda texts: [
+        intents[int(row.argmax())] for row in linear_kernel(vectorizer.transform(texts), matrix)
+    ]
+
+
+def cross_validate(
+    train: Callable[[Sequence[ev.Example], str], Predictor], examples: Sequence[ev.Example], k: int, name: str
+) -> float:
+    """Mean accuracy over k stratified folds."""
+    parts = folds(examples, k)
+    scores = []
+    for i, test_part in enumerate(parts):
+        train_part = [e for j, part in enumerate(parts) if j != i for e in part]
+        predict = train(train_part, f"{name}_fold{i}")
+        scores.append(ev.accuracy([t[1] for t in test_part], predict([t[0] for t in test_part])))
+    return statistics.mean(scores)
+
+
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str, float]:
+    """Single-user REST round trips through the action server, and the Rasa server's memory."""
+    questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
+    with running_servers(model, workdir) as servers:
+        url = f"{servers.rasa_url}/webhooks/rest/webhook"
+        for question in questions:  # warm-up
+            requests.post(url, json={"sender": "warm", "message": question}, timeout=30)
+        timings = []
+        sender = ""
+        for i in range(requests_count):
+            if i % 10 == 0:  # one user at a time, in conversations of ten questions, not one endless tracker
+                sender = f"bench-{uuid.uuid4().hex[:8]}"
+            started = time.perf_counter()
+            reply = requests.post(
+                url, json={"sender": sender, "message": questions[i % len(questions)]}, timeout=30
+            )
+            timings.append((time.perf_counter() - started) * 1000)
+            assert reply.status_code == 200 and reply.json(), "no answer"
+        figures = {
+            "rest_p50_ms": percentile(timings, 0.50),
+            "rest_p95_ms": percentile(timings, 0.95),
+            "rest_requests": requests_count,
+            "rasa_rss_mb": rss_mb(servers.rasa.pid),
+            "action_server_rss_mb": rss_mb(servers.actions.pid),
+        }
+        # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
+        from vraagbaak.staff.bench_robustness import measure_robustness
+
+        return {**figures, **measure_robustness(servers, requests_count)}
+
+
+def safety_figures(parser: ev.ModelParser) -> Dict[str, float]:
+    """Safe path recall on emergencies and false alarms on questions about violence; ambiguous handling."""
+    kb = knowledge_base()
+    safety = yaml.safe_load((TESTS_DIR / "data" / "nood.yml").read_text(encoding="utf-8"))
+    emergencies = [ev.outcome_of(kb, p) for p in parser.parse(safety["nood"])]
+    near = [ev.outcome_of(kb, p) for p in parser.parse([n["tekst"] for n in safety["geen_nood"]])]
+    ambiguous = yaml.safe_load((TESTS_DIR / "data" / "dubbelzinnig.yml").read_text(encoding="utf-8"))[
+        "ambigu"
+    ]
+    amb = [ev.outcome_of(kb, p) for p in parser.parse([a["tekst"] for a in ambiguous])]
+    acceptable = 0
+    for item, outcome in zip(ambiguous, amb, strict=True):
+        offered = set(outcome.candidates) | ({outcome.topic_id} if outcome.topic_id else set())
+        allowed = set(item["kandidaten"]) | {
+            t.twin for t in kb.topics if t.id in item["kandidaten"] and t.twin
+        }
+        acceptable += bool(offered) and offered <= allowed
+    return {
+        "emergency_recall": sum(o.kind == Outcome.EMERGENCY for o in emergencies) / len(emergencies),
+        "near_miss_false_alarm": sum(o.kind == Outcome.EMERGENCY for o in near) / len(near),
+        "ambiguous_clarified": sum(o.kind == Outcome.CLARIFIED for o in amb) / len(amb),
+        "ambiguous_acceptable": acceptable / len(amb),
+    }
+
+
+def rasa_init_config(workdir: Path) -> Path:
+    """The pipeline `rasa init` generates (Rasa's default config), with Dutch as language."""
+    import rasa
+
+    source = Path(rasa.__file__).parent / "engine" / "recipes" / "config_files" / "default_config.yml"
+    config = yaml.safe_load(source.read_text(encoding="utf-8"))
+    config["language"] = "nl"
+    path = workdir / "rasa_init_config.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def main() -> None:
+    """Run every measurement in one go and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--skip-baseline-rasa", action="store_true", help="skip the slow rasa-init baseline")
+    args = parser.parse_args()
+    # Rasa reuses trained components from .rasa/cache when data and config are unchanged; a benchmark
+    # must train from scratch, or training time depends on what ran before (it did: 6 minutes, not 45).
+    os.environ["RASA_MAX_CACHE_SIZE"] = "0"
+    kb = knowledge_base()
+    training = ev.load_nlu_dir(sorted((DATA_DIR / "nlu").glob("*.yml")))
+    held_out = ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")
+    texts, expected = [t for t, _ in held_out], [i for _, i in held_out]
+    results: Dict[str, object] = {
+        "machine": f"{platform.node()} {platform.machine()}, {platform.processor() or ''}"
+        f" {os.cpu_count()} cores, Python {platform.python_version()}"
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        started = time.perf_counter()
+        subprocess.run(
+            rasa_command(["train", "--out", str(workdir), "--fixed-model-name", "full", "--force"]),
+            cwd=PROJECT_DIR,
+            check=True,
+            capture_output=True,
+        )
+        results["training_seconds"] = round(time.perf_counter() - started, 1)
+        full_model = workdir / "full.tar.gz"
+
+        ours = ev.ModelParser(full_model)
+        parsed = ours.parse(texts)
+        outcomes = [ev.outcome_of(kb, p) for p in parsed]
+        pipelines: Dict[str, Dict[str, float]] = {
+            "vraagbaak": {
+                "held_out_top1": ev.accuracy(expected, [ev.top_intent(p) for p in parsed]),
+                "cv_accuracy": cross_validate(
+                    rasa_predictor(PROJECT_DIR / "config.yml", workdir), training, args.folds, "ours"
+                ),
+            }
+        }
+        results.update(ev.scope_figures(kb, held_out, outcomes))
+        # A second set written blind after tuning: the less optimistic accuracy figure.
+        blind = ev.load_nlu_examples(TESTS_DIR / "data" / "blinde_set.yml")
+        blind_parsed = ours.parse([t for t, _ in blind])
+        results["blind_top1"] = ev.accuracy([i for _, i in blind], [ev.top_intent(p) for p in blind_parsed])
+        results["blind_oos_rejection"] = ev.scope_figures(
+            kb, blind, [ev.outcome_of(kb, p) for p in blind_parsed]
+        )["oos_rejection"]
+        results["blind_examples"] = len(blind)
+        results.update(safety_figures(ours))
+        pipelines["tfidf_nearest_paraphrase"] = {
+            "held_out_top1": ev.accuracy(expected, tfidf_predictor(training, "tfidf")(texts)),
+            "cv_accuracy": cross_validate(tfidf_predictor, training, args.folds, "tfidf"),
+        }
+        if not args.skip_baseline_rasa:
+            init_train = rasa_predictor(rasa_init_config(workdir), workdir)
+            pipelines["rasa_init_default"] = {
+                "held_out_top1": ev.accuracy(expected, init_train(training, "init")(texts)),
+                "cv_accuracy": cross_validate(init_train, training, args.folds, "init"),
+            }
+        results["pipelines"] = pipelines
+        results.update(measure_latency(full_model, workdir, args.requests))
+    results["held_out_examples"], results["training_examples"] = len(held_out), len(training)
+    REPORTS_DIR.mkdir(exist_ok=True)
+    (REPORTS_DIR / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print(format_results(results))
+
+
+def format_results(results: Dict) -> str:
+    """Human-readable table of the figures."""
+    from vraagbaak.staff.bench_robustness import format_robustness
+
+    lines = [
+        f"Machine: {results['machine']}",
+        "",
+        f"{'pipeline':28} {'held-out top-1':>15} {'5-fold CV':>10}",
+    ]
+    for name, figures in results["pipelines"].items():
+        lines.append(f"{name:28} {figures['held_out_top1']:>15.1%} {figures['cv_accuracy']:>10.1%}")
+    lines += [
+        "",
+        f"Held-out: {results['held_out_examples']} phrasings; training: {results['training_examples']}",
+        f"Blind set (written after tuning, {results['blind_examples']} phrasings): top-1 {results['blind_top1']:.1%},"
+        f" out-of-scope rejection {results['blind_oos_rejection']:.1%}",
+        f"Answered correctly (in scope):   {results['answered_correctly']:.1%}",
+        f"Wrong-answer rate (in scope):    {results['wrong_answer_rate']:.1%}",
+        f"Clarification rate (in scope):   {results['clarification_rate']:.1%}",
+        f"Out-of-scope rejection:          {results['oos_rejection']:.1%}"
+        f" (outright: {results['oos_rejected_outright']:.1%})",
+        f"Safe path recall (emergencies):  {results['emergency_recall']:.1%}",
+        f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
+        f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
+        f"Training time (rasa train):      {results['training_seconds']} s",
+        f"REST latency single user:        p50 {results['rest_p50_ms']:.1f} ms, p95 {results['rest_p95_ms']:.1f} ms"
+        f" ({results['rest_requests']} requests)",
+        f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB",
+        format_robustness(results),
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,210 @@
+"""`make bench-cluster`: throughput, p50/p95 latency and memory per process, 1 and 2 Rasa replicas, via nginx.
+
+Each simulated user asks official questions and then picks the first related question by typing "1", so every
+second message only works when the conversation context survives a hop to another replica (via Redis).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Sequence, Tuple
+
+import requests
+
+from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
+from vraagbaak.core.paths import REPORTS_DIR
+from vraagbaak.ops.cluster import DEFAULT_MODEL, Cluster, ClusterSpec
+
+Step = Tuple[str, str | None]  # (text to send, topic id the reply must answer)
+
+
+def topic_of(messages: Sequence[Dict[str, Any]]) -> str | None:
+    """The topic id an answer carries in its custom marker, or None."""
+    for message in messages:
+        marker = (message.get("custom") or {}).get("vraagbaak")
+        if marker:
+            return str(marker["onderwerp"])
+    return None
+
+
+def question_for(kb: KnowledgeBase, topic_id: str) -> str:
+    """The text a user types to get this topic: the official question (or the title for article sections)."""
+    topic = kb.by_id(topic_id)
+    assert topic is not None
+    return topic.official_question if topic.section == "Q&A" else topic.title
+
+
+def script(kb: KnowledgeBase, user: int, messages: int) -> List[Step]:
+    """A user's messages: a question, then "1" for its first related question, and again."""
+    steps: List[Step] = []
+    index = user
+    while len(steps) < messages:
+        topic = kb.topics[index % len(kb.topics)]
+        steps.append((question_for(kb, topic.id), topic.id))
+        steps.append(("1", topic.related[0]))
+        index += 7  # another region of the knowledge base for the next question
+    return steps[:messages]
+
+
+@dataclass
+class LoadResult:
+    """What a load run measured."""
+
+    users: int
+    messages: int
+    seconds: float = 0.0
+    latencies: List[float] = field(default_factory=list)
+    errors: List[str] = field(default_factory=list)
+    unanswered: int = 0
+
+    @property
+    def answered(self) -> int:
+        """Messages that got a reply with content."""
+        return len(self.latencies) - self.unanswered
+
+    @property
+    def throughput(self) -> float:
+        """Answered messages per second over the whole run."""
+        return self.answered / self.seconds if self.seconds else 0.0
+
+    def percentile(self, fraction: float) -> float:
+        """Latency in seconds at this fraction (0.5 = median)."""
+        if not self.latencies:
+            return 0.0
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def run_load(
+    url: str,
+    token: str,
+    users: int = 50,
+    messages: int = 20,
+    on_reply: Callable[[int], None] | None = None,
+    timeout: float = 120.0,
+) -> LoadResult:
+    """Simulate `users` concurrent users sending `messages` messages each to the REST webhook at url."""
+    kb = knowledge_base()
+    result = LoadResult(users, messages)
+    lock = threading.Lock()
+    done = [0]
+    run_id = uuid.uuid4().hex[:8]
+
+    def user(number: int) -> None:
+        sender = f"last-{run_id}-{number}"
+        with requests.Session() as session:
+            session.headers["Authorization"] = f"Bearer {token}"
+            for step, (text, expected) in enumerate(script(kb, number, messages)):
+                started = time.perf_counter()
+                problem = None
+                answered = True
+                try:
+                    response = session.post(
+                        f"{url}/webhooks/rest/webhook",
+                        json={"sender": sender, "message": text},
+                        timeout=timeout,
+                    )
+                    body = response.json() if response.status_code == 200 else None
+                    if body is None:
+                        problem = f"gebruiker {number}, bericht {step}: HTTP {response.status_code}"
+                    elif not any(m.get("text") or m.get("custom") for m in body):
+                        answered = False
+                        problem = f"gebruiker {number}, bericht {step}: geen antwoord"
+                    elif expected and topic_of(body) != expected:
+                        first = next((str(m["text"])[:60] for m in body if m.get("text")), "")
+                        problem = (
+                            f"gebruiker {number}, bericht {step}: {topic_of(body)} in plaats van {expected} "
+                            f"({first!r})"
+                        )
+                except (requests.RequestException, ValueError) as error:
+                    problem = f"gebruiker {number}, bericht {step}: {type(error).__name__}"
+                elapsed = time.perf_counter() - started
+                with lock:
+                    result.latencies.append(elapsed)
+                    if problem:
+                        result.errors.append(problem)
+                    if not answered:
+                        result.unanswered += 1
+                    done[0] += 1
+                    count = done[0]
+                if on_reply:
+                    on_reply(count)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=users) as pool:
+        list(pool.map(user, range(users)))
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def measure(replicas: int, users: int, messages: int, model: Path, workdir: Path) -> Dict[str, Any]:
+    """Start a cluster with this many Rasa replicas, warm it up, load it, and return the figures."""
+    token = uuid.uuid4().hex
+    spec = ClusterSpec.on_free_ports(workdir, model, rasa_replicas=replicas, action_replicas=2)
+    spec.env = {"VRAAGBAAK_REST_TOKEN": token}
+    cluster = Cluster(spec)
+    cluster.start()
+    try:
+        run_load(spec.public_url, token, users=4, messages=4)  # warm-up: first calls load lazy parts
+        cluster.redis_client().flushdb()  # so the memory figure counts only the measured conversations
+        result = run_load(spec.public_url, token, users=users, messages=messages)
+        rss = cluster.rss()
+        redis = cluster.redis_client()
+        stored = [redis.memory_usage(key) or 0 for key in redis.scan_iter("vraagbaak:tracker:*")]
+    finally:
+        cluster.stop()
+    return {
+        "rasa_replicas": replicas,
+        "users": users,
+        "messages_per_user": messages,
+        "messages": users * messages,
+        "errors": len(result.errors),
+        "unanswered": result.unanswered,
+        "seconds": round(result.seconds, 1),
+        "throughput_per_s": round(result.throughput, 1),
+        "p50_ms": round(result.percentile(0.5) * 1000),
+        "p95_ms": round(result.percentile(0.95) * 1000),
+        "rss_mb": {name: round(value / 2**20) for name, value in sorted(rss.items())},
+        # Memory Redis uses per stored conversation (after `messages_per_user` messages).
+        "redis_kb_per_conversation": round(sum(stored) / len(stored) / 1024, 1) if stored else 0.0,
+        "first_errors": result.errors[:5],
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: measure 1 and 2 replicas in one run and print a table."""
+    parser = argparse.ArgumentParser(prog="python -m vraagbaak.staff.bench_cluster", description=__doc__)
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
+    parser.add_argument("--out", type=Path, default=REPORTS_DIR / "bench_cluster.json")
+    args = parser.parse_args(argv)
+    figures = []
+    for replicas in args.replicas:
+        with tempfile.TemporaryDirectory(prefix="vraagbaak-bench-") as workdir:
+            figures.append(measure(replicas, args.users, args.messages, args.model, Path(workdir)))
+        row = figures[-1]
+        print(
+            f"{row['rasa_replicas']} replica('s): {row['messages']} berichten in {row['seconds']} s, "
+            f"{row['throughput_per_s']} ber./s, p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms, "
+            f"fouten {row['errors']}, onbeantwoord {row['unanswered']}",
+            flush=True,
+        )
+        print("  RSS (MB): " + ", ".join(f"{k} {v}" for k, v in row["rss_mb"].items()), flush=True)
+        print(f"  Redis: {row['redis_kb_per_conversation']} kB per gesprek", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    print(f"Cijfers: {args.out}")
+    return 1 if any(row["errors"] or row["unanswered"] for row in figures) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
