@@ -1,8 +1,4 @@
-"""The documentation holds together: README.md stays short, every relative link resolves, no issue numbers.
-
-Links into code (paths under ``vraagbaak/``, ``tests/`` and ``make/``) are only checked for being well-formed
-while ``CODE_PATHS_CHECKED`` is False; set it to True to require that they exist as well.
-"""
+"""The documentation holds together: README.md stays short, every relative link resolves, no issue numbers."""
 from __future__ import annotations
 
 import re
@@ -16,9 +12,6 @@ README = ROOT / "README.md"
 DOCS = ROOT / "docs"
 README_MAX_LINES = 250
 
-# False: links into code only need to be well-formed. True: they must exist like every other link.
-CODE_PATHS_CHECKED = False
-CODE_DIRS = ("vraagbaak", "tests", "make")
 
 LINK = re.compile(r"!?\[[^\]]*\]\(([^)]*)\)")
 TITLE = re.compile(r"\s+(\"[^\"]*\"|'[^']*')$")
@@ -67,42 +60,21 @@ def relative_links(path: Path) -> List[Link]:
     return links
 
 
-def is_code_path(link: Link, root: Path = ROOT) -> bool:
-    """A link into code that is being moved: under vraagbaak/, tests/ or make/ of the project."""
-    resolved = (link.source.parent / link.target).resolve()
-    try:
-        parts = resolved.relative_to(root.resolve()).parts
-    except ValueError:
-        return False
-    return bool(parts) and parts[0] in CODE_DIRS
-
-
 def is_well_formed(target: str) -> bool:
     """Not empty, no whitespace, no empty path parts."""
     return bool(target) and not re.search(r"\s", target) and "//" not in target
 
 
-def broken_links(path: Path, root: Path = ROOT, check_code_paths: bool | None = None) -> List[str]:
-    """Every relative link in this file that does not resolve, as 'file:line: target' messages.
-
-    Links into code only have to be well-formed unless code paths are checked (default: CODE_PATHS_CHECKED).
-    """
-    check_code = CODE_PATHS_CHECKED if check_code_paths is None else check_code_paths
+def broken_links(path: Path) -> List[str]:
+    """Every relative link in this file that does not resolve, as 'file:line: target' messages."""
     problems: List[str] = []
     for link in relative_links(path):
         where = f"{link.source.name}:{link.line}: {link.target}"
         if not is_well_formed(link.target):
             problems.append(f"{where} (malformed)")
-        elif is_code_path(link, root) and not check_code:
-            continue
         elif not (link.source.parent / link.target).exists():
             problems.append(where)
     return problems
-
-
-def code_links(path: Path, root: Path = ROOT) -> List[str]:
-    """The links into code of this file (collected, so they can be checked once the code has moved)."""
-    return [link.target for link in relative_links(path) if is_code_path(link, root)]
 
 
 def test_readme_is_short() -> None:
@@ -118,11 +90,6 @@ def test_docs_exist() -> None:
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_relative_links_resolve(path: Path) -> None:
     assert broken_links(path) == []
-
-
-@pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
-def test_code_links_are_well_formed(path: Path) -> None:
-    assert [target for target in code_links(path) if not is_well_formed(target)] == []
 
 
 @pytest.mark.parametrize("path", markdown_files(), ids=lambda p: p.relative_to(ROOT).as_posix())
@@ -161,7 +128,7 @@ def test_checker_reports_a_broken_link(tmp_path: Path, markdown: str, expected: 
     (tmp_path / "exists.md").write_text("ok\n", encoding="utf-8")
     page = tmp_path / "page.md"
     page.write_text(f"# Page\n\n{markdown}\n\n```\n[ignored](inside-a-fence.md)\n```\n", encoding="utf-8")
-    assert broken_links(page, root=tmp_path) == [f"page.md:3: {expected}"]
+    assert broken_links(page) == [f"page.md:3: {expected}"]
 
 
 @pytest.mark.parametrize(
@@ -176,37 +143,4 @@ def test_checker_accepts_good_links(tmp_path: Path, markdown: str) -> None:
     (tmp_path / "exists.md").write_text("ok\n", encoding="utf-8")
     page = tmp_path / "page.md"
     page.write_text(markdown + "\n", encoding="utf-8")
-    assert broken_links(page, root=tmp_path) == []
-
-
-@pytest.mark.parametrize("check_code_paths", [False, True])
-def test_code_paths_are_checked_only_when_switched_on(tmp_path: Path, check_code_paths: bool) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    page = docs / "page.md"
-    page.write_text(
-        "[a](../vraagbaak/core/missing.py) [b](../tests/core/) [c](../make/missing.mk)\n", encoding="utf-8"
-    )
-    expected = (
-        [
-            "page.md:1: ../vraagbaak/core/missing.py",
-            "page.md:1: ../tests/core/",
-            "page.md:1: ../make/missing.mk",
-        ]
-        if check_code_paths
-        else []
-    )
-    assert broken_links(page, root=tmp_path, check_code_paths=check_code_paths) == expected
-    assert code_links(page, root=tmp_path) == [
-        "../vraagbaak/core/missing.py",
-        "../tests/core/",
-        "../make/missing.mk",
-    ]
-
-
-@pytest.mark.parametrize(
-    ("text", "found"),
-    [("see issue #4", True), ("Issue#12 asks", True), ("fixed (#12)", True), ("C# and #hashtag", False)],
-)
-def test_issue_pattern(text: str, found: bool) -> None:
-    assert bool(ISSUE_REFERENCE.search(text)) is found
+    assert broken_links(page) == []

@@ -21,7 +21,10 @@ def test_offline_pipeline_lemmatizes_dutch() -> None:
 def test_auto_falls_back_to_offline_when_nl_core_news_sm_is_missing() -> None:
     if dutch_tokenizer.full_pipeline_installed():
         pytest.skip("nl_core_news_sm is installed here")
-    assert dutch_tokenizer.pipeline_name(dutch_tokenizer.build_pipeline("auto")) == dutch_tokenizer.OFFLINE_PIPELINE
+    assert (
+        dutch_tokenizer.pipeline_name(dutch_tokenizer.build_pipeline("auto"))
+        == dutch_tokenizer.OFFLINE_PIPELINE
+    )
     with pytest.raises(Exception, match="niet geïnstalleerd"):
         dutch_tokenizer.build_pipeline(dutch_tokenizer.FULL_PIPELINE)
 

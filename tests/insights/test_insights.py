@@ -425,5 +425,9 @@ def test_make_insights_writes_index_html(db: Path, tmp_path: Path, kb, tracker_d
     out = tmp_path / "rapport" / "index.html"
     assert report_tool.main(["--uit", str(out), "--dagen", "7"]) == 0
     html = out.read_text(encoding="utf-8")
-    assert html.lower().startswith("<!doctype html>") and "Buiten bereik" in html and "Tekstopslag staat uit" in html
+    assert (
+        html.lower().startswith("<!doctype html>")
+        and "Buiten bereik" in html
+        and "Tekstopslag staat uit" in html
+    )
     assert len(embedded_pngs(html)) == len(CATEGORIES) and SECRET not in html
