@@ -43,6 +43,16 @@ def tracker_dict() -> Dict[str, Any]:
     return json.loads((TESTS_DIR / "data" / "tracker.json").read_text(encoding="utf-8"))
 
 
+def post_rest_body(rasa_url: str, body: str | bytes, timeout: float = 60) -> requests.Response:
+    """POST a body to the REST webhook exactly as given (malformed or oversized on purpose)."""
+    return requests.post(
+        f"{rasa_url}/webhooks/rest/webhook",
+        data=body.encode() if isinstance(body, str) else body,
+        headers={"Content-Type": "application/json"},
+        timeout=timeout,
+    )
+
+
 class Servers:
     """A running Rasa server and action server, and helpers to talk to them."""
 

@@ -193,8 +193,7 @@ def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory
     """One more replica as the containers start it (`python -m vraagbaak.ops.production rasa`): HTTP API on with a
     JWT secret, and calling action server 0 directly, without the gateway, so only Rasa's own safety net
     (install_action_failure_reply) stands between a failing action server and silence."""
-    from vraagbaak.ops.processes import port_is_free
-    from vraagbaak.ops.processes import free_port, stop_processes, wait_for
+    from vraagbaak.ops.processes import free_port, port_is_free, stop_processes, wait_for
 
     port, secret = free_port(), uuid.uuid4().hex
     env = {

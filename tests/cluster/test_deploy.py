@@ -19,7 +19,7 @@ COMPOSE = DEPLOY / "docker-compose.yml"
 K8S = sorted((DEPLOY / "k8s").glob("*.yaml"))
 # The validators need a newer jsonschema than Rasa allows, so they live in their own venv (make deploy-deps).
 VALIDATOR_BIN = PROJECT_DIR / ".run" / "deploy-venv" / "bin"
-DOC = PROJECT_DIR / "README.md"
+DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
 
 
 def k8s_objects() -> Iterator[Dict[str, Any]]:
@@ -188,7 +188,7 @@ def test_environment_variable_names_exist_in_the_settings() -> None:
 
 
 def test_every_setting_is_documented() -> None:
-    doc = DOC.read_text(encoding="utf-8")
+    doc = "\n".join(path.read_text(encoding="utf-8") for path in DOCS)
     for name in ENV_DEFAULTS:
         assert f"`{name}`" in doc, name
     for target in ("make cluster", "make cluster-down", "make test-cluster", "make bench-cluster"):

@@ -20,7 +20,6 @@ from rasa.core.channels.facebook import FacebookInput
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import MODEL
-from vraagbaak.ops import channel_credentials as credentials
 from vraagbaak.adapters.channels.formatting import (
     MESSENGER_LIMIT,
     MESSENGER_MAX_BUTTONS,
@@ -33,6 +32,7 @@ from vraagbaak.adapters.channels.formatting import (
     utf16_length,
 )
 from vraagbaak.core.knowledge_base import Topic, knowledge_base
+from vraagbaak.ops import channel_credentials as credentials
 from vraagbaak.ops.processes import RunningServers, running_servers
 
 pytestmark = pytest.mark.servers

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -17,13 +15,19 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from tests.conftest import MODEL, answer_parts
+from tests.conftest import MODEL, answer_parts, post_rest_body
 from tests.e2e.socketio_client import SocketIO, run_socketio
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
-from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES
-from vraagbaak.ops.processes import process_tree_rss
-from vraagbaak.ops.processes import free_port, running_servers, stop_processes, wait_for
+from vraagbaak.ops.processes import (
+    free_port,
+    process_tree_rss,
+    running_servers,
+    start_process,
+    stop_processes,
+    wait_for,
+    web_server_command,
+)
 
 pytestmark = pytest.mark.servers
 KB = knowledge_base()
@@ -50,14 +54,9 @@ class Stack:
             body["sender"] = sender
         return requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=timeout)
 
-    def rest_raw(self, body: str) -> requests.Response:
+    def rest_raw(self, body: str | bytes) -> requests.Response:
         """POST a body as it is (JSON that Python's encoder would never write)."""
-        return requests.post(
-            f"{self.rasa_url}/webhooks/rest/webhook",
-            data=body.encode(),
-            headers={"Content-Type": "application/json"},
-            timeout=60,
-        )
+        return post_rest_body(self.rasa_url, body)
 
     def tracker_text(self, sender: str) -> str:
         response = requests.get(
@@ -74,33 +73,19 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     web_port = free_port()
     with running_servers(MODEL, workdir) as running:
         web_log = workdir / "web.log"
-        with open(web_log, "wb") as out:
-            web = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "vraagbaak.ops.web",
-                    "--port",
-                    str(web_port),
-                    "--server",
-                    running.rasa_url,
-                ],
-                cwd=PROJECT_DIR,
-                stdout=out,
-                stderr=subprocess.STDOUT,
+        web = start_process(web_server_command(web_port, running.rasa_url), web_log)
+        try:
+            wait_for(f"http://127.0.0.1:{web_port}/", web, timeout=30)
+            yield Stack(
+                running.rasa_url,
+                running.action_url,
+                f"http://127.0.0.1:{web_port}",
+                running.token,
+                running.rasa.pid,
+                {"rasa": running.rasa_log, "actions": running.action_log, "web": web_log},
             )
-            try:
-                wait_for(f"http://127.0.0.1:{web_port}/", web, timeout=30)
-                yield Stack(
-                    running.rasa_url,
-                    running.action_url,
-                    f"http://127.0.0.1:{web_port}",
-                    running.token,
-                    running.rasa.pid,
-                    {"rasa": running.rasa_log, "actions": running.action_log, "web": web_log},
-                )
-            finally:
-                stop_processes([web])
+        finally:
+            stop_processes([web])
 
 
 def with_lone_surrogate(sender: str, text: str) -> str:
@@ -140,13 +125,7 @@ def test_oversized_rest_message_gets_too_long_and_costs_no_memory(
 
 
 def test_body_over_the_request_limit_gets_a_dutch_413(stack: Stack, kb: KnowledgeBase) -> None:
-    body = json.dumps({"sender": new_sender(), "message": "a" * (MAX_REQUEST_BYTES + 1)})
-    response = requests.post(
-        f"{stack.rasa_url}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        timeout=60,
-    )
+    response = stack.rest_raw(json.dumps({"sender": new_sender(), "message": "a" * (MAX_REQUEST_BYTES + 1)}))
     assert response.status_code == 413
     assert texts(response.json()) == [TOO_LONG]
     assert_normal_answer(stack.rest(new_sender(), NORMAL_QUESTION).json(), kb)

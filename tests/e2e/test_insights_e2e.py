@@ -10,9 +10,8 @@ from typing import Dict, Iterator, List, Tuple
 import pytest
 
 from tests.conftest import CLARIFYING_PHRASES, MODEL, Servers, answer_parts, ask_until_clarified
-from vraagbaak import insights
-from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.replies import NONE_OF_THESE_PAYLOAD
 from vraagbaak.core.settings import INSIGHTS_DB_URL_ENV, INSIGHTS_KEEP_TEXT_ENV, INSIGHTS_RETENTION_ENV
 from vraagbaak.ops.processes import running_servers

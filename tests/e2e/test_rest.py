@@ -5,9 +5,8 @@ import json
 import uuid
 
 import pytest
-import requests
 
-from tests.conftest import Servers, answer_parts, ask_until_clarified
+from tests.conftest import Servers, answer_parts, ask_until_clarified, post_rest_body
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH
 
@@ -140,12 +139,7 @@ def test_html_sql_and_control_characters_get_a_dutch_reply(servers: Servers, kb:
     ],
 )
 def test_malformed_json_gets_400_with_dutch_text(servers: Servers, kb: KnowledgeBase, body: bytes) -> None:
-    response = requests.post(
-        f"{servers.rasa_url}/webhooks/rest/webhook",
-        data=body,
-        headers={"Content-Type": "application/json"},
-        timeout=10,
-    )
+    response = post_rest_body(servers.rasa_url, body)
     assert response.status_code == 400
     assert response.json()[0]["text"] == kb.message("ongeldig_verzoek")
     assert answer_parts(servers.send(new_sender(), "Wat met de pooiers?"))["topic"] == "pooiers"

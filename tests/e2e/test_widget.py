@@ -304,7 +304,7 @@ def test_related_question_button_shows_that_answer(session: Session, kb: Knowled
                 "Rasa's socket.io channel crashed on the official-answer marker (SocketIOOutput.send_custom_json "
                 "passes the custom dict as keyword arguments to AsyncServer.emit), so the related questions "
                 "never reached the widget. credentials.yml needs a socket.io channel that sends it as "
-                '{"custom": ...}; see web/README.md, "Bekend probleem".'
+                '{"custom": ...} (vraagbaak/adapters/channels/socketio.py).'
             )
         raise
     assert choices.all_inner_texts() == [kb.by_id(r).title for r in topic.related]

@@ -13,10 +13,9 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions
-from vraagbaak import insights
-from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core import replies
 from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.settings import (
     INSIGHTS_DB_FILE,
     INSIGHTS_DB_URL_ENV,

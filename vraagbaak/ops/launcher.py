@@ -16,6 +16,7 @@ from vraagbaak.ops.processes import (
     rasa_command,
     start_process,
     stop_processes,
+    web_server_command,
 )
 
 
@@ -59,7 +60,7 @@ def serve(
     """Start the action server, Rasa and the demo web page; Ctrl-C stops all three."""
     from vraagbaak.ops.channel_credentials import main as write_credentials
 
-    # Messaging channels are switched on only by their environment variables (see README, "Messaging channels").
+    # Messaging channels are switched on only by their environment variables (docs/channels.md).
     credentials = PROJECT_DIR / ".run" / "credentials.yml"
     credentials.parent.mkdir(exist_ok=True)
     if write_credentials([str(credentials)]) != 0:
@@ -72,7 +73,7 @@ def serve(
                 "run",
                 "--model",
                 model,
-                # Loopback unless the operator opens it on purpose (README, "Privacy").
+                # Loopback unless the operator opens it on purpose (docs/privacy.md).
                 "--interface",
                 settings.rasa_host,
                 "--port",
@@ -85,17 +86,7 @@ def serve(
             ]
         )
     )
-    web = start_process(
-        [
-            sys.executable,
-            "-m",
-            "vraagbaak.ops.web",
-            "--port",
-            str(web_port),
-            "--server",
-            f"http://localhost:{rasa_port}",
-        ]
-    )
+    web = start_process(web_server_command(web_port, f"http://localhost:{rasa_port}"))
     print(
         "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"
         f"  in de browser: http://localhost:{web_port}\n"

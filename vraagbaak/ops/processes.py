@@ -48,6 +48,11 @@ def rasa_command(args: Sequence[str]) -> List[str]:
     return launcher_command(["rasa", *args])
 
 
+def web_server_command(port: int, rasa_url: str) -> List[str]:
+    """The command line that serves the demo page and widget on this port, talking to this Rasa server."""
+    return [sys.executable, "-m", "vraagbaak.ops.web", "--port", str(port), "--server", rasa_url]
+
+
 def action_server_arguments(port: int) -> List[str]:
     """Launcher arguments that start the action server on this port."""
     return ["actions", "--port", str(port), "--actions", "actions"]

@@ -26,7 +26,7 @@ from vraagbaak.core.paths import PROJECT_DIR
 WEB_DIR = PROJECT_DIR / "web"
 DEFAULT_PORT = 8080
 DEFAULT_SERVER = "http://localhost:5005"
-# Only what a browser needs; web.mk, package.json, README.md and node_modules stay private.
+# Only what a browser needs; package.json, README.md and node_modules stay private.
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",

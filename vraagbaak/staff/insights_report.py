@@ -159,7 +159,7 @@ def question_section(store: InsightStore, lemmatize: Lemmatizer | None, removed:
         return [
             "<p class='info'>Tekstopslag staat uit. De bot bewaart alleen aantallen, geen vragen. "
             "Zo blijft elke bezoeker anoniem. Wil je zien welke vragen de bot niet kon beantwoorden? "
-            f"Lees dan de README (hoofdstuk Inzichten): daar staat hoe je het aanzet ({INSIGHTS_KEEP_TEXT_ENV}=true).</p>"
+            f"Lees dan de handleiding (docs/medewerkers/inzichten.md): daar staat hoe je het aanzet ({INSIGHTS_KEEP_TEXT_ENV}=true).</p>"
         ]
     questions = store.questions()
     parts = [

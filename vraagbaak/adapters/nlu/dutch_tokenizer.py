@@ -43,7 +43,7 @@ def build_pipeline(choice: str) -> Language:
     if choice == FULL_PIPELINE or (choice == "auto" and full_pipeline_installed()):
         if not full_pipeline_installed():
             raise RasaException(
-                f"'{FULL_PIPELINE}' is gevraagd maar niet geïnstalleerd; zie README (make install-nl-model)."
+                f"'{FULL_PIPELINE}' is gevraagd maar niet geïnstalleerd; zie docs/nlu.md (make install-nl-model)."
             )
         # The parser and NER are not used by the NLU pipeline; dropping them saves memory and time.
         nlp = spacy.load(FULL_PIPELINE, exclude=["parser", "ner"])
