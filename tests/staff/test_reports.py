@@ -380,7 +380,7 @@ def test_batch_against_the_running_bot_agrees_with_the_model(
     assert rows[0]["antwoord"] == pooiers.title
     # The same questions answered by the model in this process lead to the same outcomes.
     offline = ask.ask_offline(kb, model, [r["vraag"] for r in rows])
-    assert [r["uitkomst"] for r in rows] == [a.outcome for a in offline]
+    assert [r["uitkomst"] for r in rows] == [a.outcome.label for a in offline]
     assert [r["antwoord"] for r in rows] == [
         ask.Row(ask.Question(1, "x"), a, "").cells(kb)[3] for a in offline
     ]
