@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import logging
 import os
-import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Sequence
 
@@ -27,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
 from vraagbaak.core.outcomes import Outcome
+from vraagbaak.core.redaction import redact
 from vraagbaak.core.settings import Settings
 
 if TYPE_CHECKING:
@@ -77,63 +77,10 @@ questions_table = Table(
 
 # --- Redaction -------------------------------------------------------------------------------------------
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL_END = r"[^\s<>\"']*[^\s<>\"'.,;:!?)]"
-URL = re.compile(
-    rf"\b(?:https?://|www\.){_URL_END}"
-    rf"|\b[\w-]+(?:\.[\w-]+)*\.(?:be|nl|com|org|net|eu|info|io)\b(?:/{_URL_END})?",
-    re.IGNORECASE,
-)
-IBAN_START = re.compile(r"\b[A-Za-z]{2}\d{2}")
-# +32 / +31 / 0032 / 0031 with 8-10 digits after it, or a national number 0… of 9 or 10 digits (BE and NL);
-# spaces, dots, slashes, dashes and brackets between digits are all common ways to write them. Not inside a
-# longer number such as 85.07.30-033.28: that is left whole for DIGITS.
-PHONE = re.compile(
-    r"(?<![\w+])(?<!\d[ ./-])(?:(?:\+|00)\s?3[12](?:[\s./-]*\(0\))?(?:[\s./()-]*\d){8,10}|\(?0(?:[\s./()-]*\d){8,9})(?!\d)"
-)
-# Any other run of 6+ digits (national register numbers, client or case numbers), single separators allowed.
-DIGITS = re.compile(r"\d(?:[ ./-]?\d){5,}")
-PLACEHOLDER = re.compile(r"\[[a-z-]+\]")
 
-
-def iban_is_valid(candidate: str) -> bool:
-    """ISO 13616 check: move the first four characters to the end, letters to numbers, mod 97 equals 1."""
-    text = candidate.replace(" ", "").upper()
-    if not 15 <= len(text) <= 34 or not text.isalnum():
-        return False
-    digits = "".join(str(int(c, 36)) for c in text[4:] + text[:4])
-    return int(digits) % 97 == 1
-
-
-def redact_ibans(text: str) -> str:
-    """Replace every valid IBAN, written compact or in groups of four, by a placeholder."""
-    out: List[str] = []
-    position = 0
-    for match in IBAN_START.finditer(text):
-        start = match.start()
-        if start < position:
-            continue
-        # Letters and digits with single spaces (an IBAN is at most 34 + 8 spaces long); the longest prefix
-        # that ends between words and passes the checksum is the IBAN.
-        stretch = re.match(r"[A-Za-z0-9]+(?: [A-Za-z0-9]+)*", text[start : start + 42])
-        chunk = stretch.group(0) if stretch else ""
-        for end in range(len(chunk), 14, -1):
-            after = text[start + end : start + end + 1]
-            if not after.isalnum() and iban_is_valid(chunk[:end]):
-                out.append(text[position:start] + "[rekeningnummer]")
-                position = start + end
-                break
-    return "".join(out) + text[position:]
-
-
-def redact(text: str) -> str:
-    """The text with e-mail addresses, URLs, IBANs, phone numbers and runs of 6+ digits replaced."""
-    text = EMAIL.sub("[e-mail]", text)
-    text = URL.sub("[link]", text)
-    text = redact_ibans(text)
-    text = PHONE.sub("[telefoonnummer]", text)
-    text = DIGITS.sub("[nummer]", text)
-    return " ".join(text.split())[:MAX_STORED_CHARS]
+def text_to_store(text: str) -> str:
+    """The question as it is kept: personal data replaced, whitespace collapsed, cut to MAX_STORED_CHARS."""
+    return " ".join(redact(text).split())[:MAX_STORED_CHARS]
 
 
 # --- Storage ---------------------------------------------------------------------------------------------
@@ -178,17 +125,20 @@ class InsightStore:
             return
         day = self.today()
         topic = (topic_id or "") if outcome == Outcome.ANSWERED else ""
-        keep = self.settings.insights_keep_text and outcome in TEXT_CATEGORIES and bool(text and text.strip())
+        stored = None
+        if self.settings.insights_keep_text and outcome in TEXT_CATEGORIES and text and text.strip():
+            try:
+                stored = text_to_store(text)
+            except Exception as error:  # a question that cannot be redacted is not kept, but still counted
+                logger.warning("Vraag niet bewaard: redactie mislukt (%s).", type(error).__name__)
         # On a server database two first writers of a day can race on the insert; the retry then updates.
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
                     self._increment(conn, day, outcome, topic)
-                    if keep:
+                    if stored is not None:
                         conn.execute(
-                            insert(questions_table).values(
-                                dag=day, categorie=outcome.value, tekst=redact(str(text))
-                            )
+                            insert(questions_table).values(dag=day, categorie=outcome.value, tekst=stored)
                         )
                     self._purge(conn, day)
                 return

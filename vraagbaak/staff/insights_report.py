@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
-from vraagbaak import insights
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import REPORTS_DIR
+from vraagbaak.core.redaction import PLACEHOLDER
 from vraagbaak.core.settings import INSIGHTS_KEEP_TEXT_ENV, INSIGHTS_RETENTION_ENV, Settings
 from vraagbaak.insights import CATEGORIES, InsightStore
 from vraagbaak.staff import reports as rp
@@ -82,7 +82,7 @@ def themes(texts: Sequence[str], lemmatize: Lemmatizer, top: int = MAX_THEMES) -
     examples: Dict[str, List[str]] = {}
     for text in texts:
         # Placeholders such as [link] are redaction marks, not what people asked about.
-        for word in sorted(set(lemmatize(insights.PLACEHOLDER.sub(" ", text)))):
+        for word in sorted(set(lemmatize(PLACEHOLDER.sub(" ", text)))):
             counter[word] += 1
             found = examples.setdefault(word, [])
             if len(found) < MAX_EXAMPLES and text not in found:
@@ -164,9 +164,10 @@ def question_section(store: InsightStore, lemmatize: Lemmatizer | None, removed:
     questions = store.questions()
     parts = [
         f"<p>Tekstopslag staat aan. Vragen die de bot niet kon beantwoorden, worden {retention} dagen bewaard "
-        "en daarna automatisch gewist. E-mailadressen, telefoonnummers, links, rekeningnummers en lange "
-        "nummers zijn vervangen door een label zoals [e-mail]. Namen en adressen herkent de bot niet: "
-        f"lees de vragen met zorg en deel ze niet. Nu bewaard: {len(questions)} vragen. "
+        "en daarna automatisch gewist. E-mailadressen, telefoonnummers, links, rekeningnummers, lange "
+        "nummers, namen, plaatsen en adressen zijn vervangen door een label zoals [e-mail] of [naam]. De bot "
+        "herkent niet elke naam of elk adres: lees de vragen met zorg en deel ze niet. "
+        f"Nu bewaard: {len(questions)} vragen. "
         f"Net gewist omdat ze te oud waren: {removed}.</p>",
         "<p>Hoe de thema's gekozen worden: van elke vraag nemen we de woorden in hun basisvorm "
         "(bijvoorbeeld 'sekswerkers' wordt 'sekswerker'). Kleine woorden zoals 'de', 'het' en 'hoe' tellen "
