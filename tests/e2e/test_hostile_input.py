@@ -117,9 +117,11 @@ def test_oversized_rest_message_gets_too_long_and_costs_no_memory(
     stack: Stack, kb: KnowledgeBase, size: int
 ) -> None:
     before = process_tree_rss(stack.rasa_pid)
-    response = stack.rest(new_sender(), "a" * size)
+    sender = new_sender()
+    response = stack.rest(sender, "a" * size)
     assert response.status_code == 200
     assert texts(response.json()) == [TOO_LONG]
+    assert "a" * 100 not in stack.tracker_text(sender)  # answered by the channel: nothing of it stored
     assert process_tree_rss(stack.rasa_pid) - before < MEMORY_SLACK
     assert_normal_answer(stack.rest(new_sender(), NORMAL_QUESTION).json(), kb)
 

@@ -15,7 +15,7 @@ from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import blueprint_with_health
 from vraagbaak.core.knowledge_base import knowledge_base
-from vraagbaak.core.user_input import MAX_LENGTH, clean_user_text
+from vraagbaak.core.user_input import MAX_LENGTH, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +42,9 @@ def _optional_text(body: Dict[str, Any], key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def dutch_reply(key: str) -> List[Dict[str, Any]]:
+def dutch_reply(key: str, recipient: str | None = None) -> List[Dict[str, Any]]:
     """A REST reply that carries one bot message from the knowledge base."""
-    return [{"recipient_id": None, "text": knowledge_base().message(key, maximum=str(MAX_LENGTH))}]
+    return [{"recipient_id": recipient, "text": knowledge_base().message(key, maximum=str(MAX_LENGTH))}]
 
 
 class SafeRestInput(RestInput):
@@ -81,6 +81,9 @@ class SafeRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             sender_id = await self._extract_sender(request)
             text = self._extract_message(request) or ""
+            if input_problem(text) == TOO_LONG:
+                # Answered here: the pipeline would say the same at many times the cost, and store the text.
+                return response.json(dutch_reply("invoer_te_lang", sender_id))
             for attempt in range(1, LOCK_ATTEMPTS + 1):
                 collector = CollectingOutputChannel()
                 try:

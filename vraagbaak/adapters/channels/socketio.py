@@ -20,7 +20,7 @@ from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
 from vraagbaak.core.knowledge_base import knowledge_base
-from vraagbaak.core.user_input import MAX_REQUEST_BYTES, clean_user_text
+from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
 
         async def say(sid: str, key: str) -> None:
-            text = knowledge_base().message(key)
+            text = knowledge_base().message(key, maximum=str(MAX_LENGTH))
             await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
 
         async def handle_message(sid: str, data: Any) -> None:
@@ -87,6 +87,10 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 await say(sid, "sessie_ongeldig")
                 return
             text = clean_user_text(data.get("message"))
+            if input_problem(text) == TOO_LONG:
+                # Answered here: the pipeline would say the same at many times the cost, and store the text.
+                await say(sid, "invoer_te_lang")
+                return
             message = UserMessage(
                 text,
                 VraagbaakSocketIOOutput(sio, self.bot_message_evt),
