@@ -27,7 +27,7 @@ from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, TESTS_DIR
 from vraagbaak.ops.processes import rasa_command
-from vraagbaak.staff import ask, coverage
+from vraagbaak.staff import ask, coverage, coverage_analysis
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff import reports as rp
 
@@ -222,7 +222,7 @@ def test_cross_validation_and_other_headline_figures(coverage_report: CoverageRu
 
 
 def test_the_spacy_pipeline_inside_the_model_is_named(coverage_report: CoverageRun, model: Path) -> None:
-    recorded = coverage.model_pipeline(model)
+    recorded = coverage_analysis.model_pipeline(model)
     assert recorded is not None
     assert f"{recorded['pipeline']} (spaCy {recorded['spacy']})" in coverage_report.page.visible
 

@@ -24,6 +24,10 @@ def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min
     """The intent a message must get regardless of the classifier, or None to keep its guess."""
     if input_problem(text):
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
+    if (text or "").lstrip().startswith("/"):
+        # A payload of a known intent is set by Rasa's RegexMessageHandler after this component; one that
+        # reaches here names no intent (forged or outdated) and must never be answered by a classifier guess.
+        return DEFAULT_NLU_FALLBACK_INTENT_NAME
     if parse_choice(text) is not None:
         return CHOICE_INTENT
     kb = knowledge_base()
