@@ -56,6 +56,11 @@ def create_app(console: Console) -> Sanic:
     async def require_login_and_csrf(request: Request) -> HTTPResponse | None:
         path = _relative(request, base)
         request.ctx.session = console.sessions.get(request.cookies.get(SESSION_COOKIE))
+        length = request.headers.get("content-length") or "0"
+        if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
+            return page(
+                request, "fout.html", 413, message=ERROR_TEXTS[413], login=request.ctx.session is None
+            )
         if path.startswith(PUBLIC):
             return None  # the login form checks a token of its own
         session = request.ctx.session
@@ -109,8 +114,6 @@ def create_app(console: Console) -> Sanic:
         return response.text("ok")
 
     app.add_route(home, base + "/", methods=["GET"], name="home")
-    if base:
-        app.add_route(home, base, methods=["GET"], name="home_zonder_slash")
     app.add_route(static, base + "/static/<name:[a-z.]{1,20}>", methods=["GET"], name="static_bestand")
     app.add_route(health, base + "/static/gezond", methods=["GET"], name="gezond")
     for module in (routes_auth, routes_test, routes_reports, routes_improve):
