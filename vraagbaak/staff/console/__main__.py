@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Sequence
 
-from vraagbaak.core.settings import ConfigError, Settings
+from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.staff.console.password import read_password_hash
 from vraagbaak.staff.console.workspace import Workspace
 
@@ -59,6 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         print(f"De console start niet: {error}", file=sys.stderr)
         return 2
+    # Read once; child processes (training, coverage) must never inherit the bot's API token.
+    os.environ.pop(CONSOLE_RASA_TOKEN_ENV, None)
     workspace = workspace_from(args)
     if read_password_hash(workspace.password_file) is None:
         print(NO_PASSWORD, file=sys.stderr)
