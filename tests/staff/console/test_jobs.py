@@ -121,3 +121,39 @@ def test_the_coverage_step_comes_from_the_tools_progress_lines(tmp_path: Path) -
         "Testzinnen ontleden met vraagbaak.tar.gz…\nWARNING iets\nKruisvalidatie: deel 2 van 5 trainen en testen…\n"
     )
     assert last_step(log) == "Kruisvalidatie: deel 2 van 5 trainen en testen…"
+
+
+def test_the_coverage_job_runs_the_tool_for_the_active_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vraagbaak.staff.console import coverage_job
+    from vraagbaak.staff.console.durations import COVERAGE_WITHOUT_CV
+    from vraagbaak.staff.console.workspace import Workspace
+
+    workspace = Workspace(var_dir=tmp_path / "var", coverage_dir=tmp_path / "cov")
+    model = tmp_path / "m.tar.gz"
+    model.write_bytes(b"model")
+    seen: list = []
+
+    class Finished:
+        returncode = 0
+
+        def poll(self) -> int:
+            return 0
+
+    def fake_start(argv: list, log: Path | None = None, env: object = None) -> Finished:
+        seen.append(argv)
+        workspace.coverage_dir.mkdir(parents=True)
+        (workspace.coverage_dir / "index.html").write_text("<html></html>")
+        return Finished()
+
+    monkeypatch.setattr(coverage_job, "start_process", fake_start)
+    durations = Durations(workspace.timings)
+    report = coverage_job.run_coverage(workspace, model, False, durations, Job("dekking", "Dekking"))
+    assert report.exists() and durations.last(COVERAGE_WITHOUT_CV) is not None
+    (argv,) = seen
+    assert argv[argv.index("--model") + 1] == str(model) and "--skip-cv" in argv
+    with pytest.raises(ConsoleError, match="model van de bot"):
+        coverage_job.run_coverage(
+            workspace, tmp_path / "weg.tar.gz", True, durations, Job("dekking", "Dekking")
+        )

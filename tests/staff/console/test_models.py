@@ -112,3 +112,104 @@ async def test_the_buttons_on_the_page(running: Running) -> None:
         async with client.post(running.url + "/verbeteren/terugzetten", data={"csrf": token}) as response:
             assert "weer actief" in await response.text()
     assert actions(running.console.workspace) == ["model_geactiveerd", "model_teruggezet"]
+
+
+class FakeProcess:
+    """What start_process returns, for a command that has already finished."""
+
+    def __init__(self, returncode: int = 0) -> None:
+        self.returncode = returncode
+
+    def poll(self) -> int:
+        return self.returncode
+
+
+def test_training_makes_a_candidate_compares_and_records(
+    kb: KnowledgeBase, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vraagbaak.staff.console import models as models_module
+    from vraagbaak.staff.console.jobs import Job
+
+    with_models(workspace)
+    add_staff_phrasing(workspace.staff_nlu, "Komt Amnesty op voor souteneurs?", "faq_pooiers")
+    commands: list = []
+
+    def fake_start(argv: list, log: Path | None = None, env: object = None) -> FakeProcess:
+        commands.append(list(argv))
+        if "train" in argv:
+            name = argv[argv.index("--fixed-model-name") + 1]
+            (Path(argv[argv.index("--out") + 1]) / f"{name}.tar.gz").write_bytes(b"kandidaat")
+        else:
+            listing = json.loads(Path(argv[argv.index("--lijst") + 1]).read_text(encoding="utf-8"))
+            result = {"voor": {"nauwkeurigheid": 0.9}, "na": {"nauwkeurigheid": 0.91}, "lijst": listing}
+            Path(argv[argv.index("--uit") + 1]).write_text(json.dumps(result), encoding="utf-8")
+        return FakeProcess()
+
+    monkeypatch.setattr(models_module, "start_process", fake_start)
+    models = manager(kb, workspace, FakeRasa())
+    staff_list = [{"vraag": "Wat met pooiers?", "verwacht": "pooiers", "bron": "lijst"}]
+    comparison = models.train(Job("training", "Trainen"), "Ann", staff_list)
+    train, compare = commands
+    assert train[train.index("--data") + 1 :] == [str(workspace.data_dir), str(workspace.staff_nlu)]
+    assert "vraagbaak.staff.console.compare" in compare
+    assert compare[compare.index("--voor") + 1] == str(workspace.default_model)
+    assert [item["bron"] for item in comparison["lijst"]] == ["lijst", "toegevoegd"]
+    candidate = models.candidate()
+    assert (
+        candidate is not None and candidate.name.startswith("kandidaat-") and models.state.trained_by == "Ann"
+    )
+    assert actions(workspace) == ["model_getraind"]
+    durations = json.loads(workspace.timings.read_text(encoding="utf-8"))
+    assert set(durations) == {"training", "vergelijken"}
+
+
+def test_a_failed_training_says_so_in_dutch(
+    kb: KnowledgeBase, workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vraagbaak.staff.console import models as models_module
+    from vraagbaak.staff.console.jobs import Job
+
+    with_models(workspace)
+    monkeypatch.setattr(models_module, "start_process", lambda argv, log=None, env=None: FakeProcess(1))
+    with pytest.raises(ConsoleError, match="Trainen is mislukt"):
+        manager(kb, workspace, FakeRasa()).train(Job("training", "Trainen"), "Ann", [])
+
+
+def test_compare_reports_accuracy_per_topic_and_the_staff_list(
+    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """compare.py with a fake ModelParser: the old model misses the staff phrasing, the new one answers it."""
+    from tests.staff.console.conftest import parse_result
+    from vraagbaak.staff import evaluation as ev
+    from vraagbaak.staff.console import compare
+
+    held_out = tmp_path / "test_nlu.yml"
+    held_out.write_text(
+        'version: "3.1"\nnlu:\n- intent: faq_pooiers\n  examples: |\n    - pooiers?\n    - souteneurs?\n',
+        encoding="utf-8",
+    )
+
+    class FakeParser:
+        def __init__(self, model: Path) -> None:
+            self.new = "nieuw" in model.name
+
+        def parse(self, texts: list) -> list:
+            def one(text: str) -> dict:
+                if text == "pooiers?" or self.new:
+                    return parse_result(text, "faq_pooiers", [("faq_pooiers", 0.9), ("faq_kritiek", 0.05)])
+                return parse_result(text, "nlu_fallback", [("faq_kritiek", 0.4), ("faq_pooiers", 0.35)])
+
+            return [one(t) for t in texts]
+
+    monkeypatch.setattr(ev, "ModelParser", FakeParser)
+    items = [{"vraag": "souteneurs?", "verwacht": "pooiers", "bron": "toegevoegd"}]
+    result = compare.compare(kb, Path("oud.tar.gz"), Path("nieuw.tar.gz"), items, held_out)
+    assert result["voor"]["nauwkeurigheid"] == 0.5 and result["na"]["nauwkeurigheid"] == 1.0
+    pooiers = kb.by_id("pooiers")
+    assert result["onderwerpen"] == [
+        {"onderwerp": pooiers.title, "is_onderwerp": True, "voor": [1, 2], "na": [2, 2]}
+    ]
+    (row,) = result["lijst"]
+    assert row["klopt_voor"].startswith("nee") and row["klopt_na"] == "ja"
+    assert row["na"] == f"beantwoord: {pooiers.title}" and row["verwacht"] == pooiers.title
+    json.dumps(result)  # the console reads it back as JSON
