@@ -92,7 +92,8 @@ async def prefill(request: Request) -> HTTPResponse:
     chosen = field(request, "onderwerp", 100)
     console = console_of(request)
     topic = console.kb.by_intent(chosen) or console.kb.by_id(chosen)
-    return improve_page(request, question=question, chosen=topic.intent if topic else "")
+    intent = topic.intent if topic else (OUT_OF_SCOPE_INTENT if chosen == OUT_OF_SCOPE_INTENT else "")
+    return improve_page(request, question=question, chosen=intent)
 
 
 async def add_phrasing(request: Request) -> HTTPResponse:

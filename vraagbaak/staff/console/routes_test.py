@@ -10,7 +10,9 @@ from sanic import Request, Sanic, response
 from sanic.exceptions import NotFound
 from sanic.response import HTTPResponse
 
+from vraagbaak.core.outcomes import OUT_OF_SCOPE_INTENT, Outcome
 from vraagbaak.core.user_input import MAX_LENGTH, clean_user_text
+from vraagbaak.staff import ask
 from vraagbaak.staff import reports as rp
 from vraagbaak.staff.console import batch
 from vraagbaak.staff.console.jobs import ConsoleError, Job
@@ -66,13 +68,30 @@ async def ask_question(request: Request) -> HTTPResponse:
     return page(request, "vraag.html", error="", **values)
 
 
+def suggested_intent(row: ask.Row) -> str:
+    """The intent to preselect on Verbeteren: the expected topic, or 'buiten bereik' when that was expected."""
+    expected = row.question.expected
+    if expected is None:
+        return ""
+    if expected.topic_id:
+        return expected.topic_id
+    return OUT_OF_SCOPE_INTENT if expected.outcome == Outcome.OUT_OF_SCOPE else ""
+
+
 def list_page(request: Request, status: int = 200, error: str = "", job: Job | None = None) -> HTTPResponse:
     console = console_of(request)
     result = job.result if job and isinstance(job.result, batch.ListResult) else None
     rows = []
     if result:
         for row, attention in zip(result.rows, result.doubtful, strict=True):
-            rows.append({"cells": row.cells(console.kb), "attention": attention, "row": row})
+            rows.append(
+                {
+                    "cells": row.cells(console.kb),
+                    "attention": attention,
+                    "row": row,
+                    "topic": suggested_intent(row),
+                }
+            )
     return page(
         request,
         "lijst.html",
