@@ -63,7 +63,7 @@ def improve_page(request: Request, status: int = 200, **values: Any) -> HTTPResp
         candidate=console.models.candidate(),
         comparison=state.comparison if console.models.candidate() else None,
         trained_by=state.trained_by,
-        active=state.active.rsplit("/", 1)[-1] if state.active else "",
+        active=console.models.active_model().name,
         previous=console.models.previous(),
         estimate=describe_estimate(
             last, console.durations.expected(TRAINING) + console.durations.expected(COMPARISON)
