@@ -14,6 +14,8 @@ import requests
 from vraagbaak.staff.console.jobs import ConsoleError
 
 PARSE_TIMEOUT = 15.0
+# Pages ask for the status while they render: a bot that is busy loading a model must not hold them up long.
+STATUS_TIMEOUT = 3.0
 MODEL_LOAD_TIMEOUT = 300.0
 
 
@@ -71,7 +73,7 @@ class RasaClient:
 
     def status(self) -> Dict[str, Any]:
         """Rasa's /status: among others `model_file`, the model it serves."""
-        return dict(self._call("GET", "/status", PARSE_TIMEOUT))
+        return dict(self._call("GET", "/status", STATUS_TIMEOUT))
 
     def load_model(self, model_file: str) -> None:
         """`PUT /model`: serve another model from now on (running conversations are kept, see adapters/stores.py)."""
