@@ -304,3 +304,27 @@ async def test_no_pages_or_text_in_the_logs(running: Running, caplog: pytest.Log
                 assert response.status == 200
     assert "vraag getest" in caplog.text
     assert marker not in caplog.text and PASSWORD not in caplog.text
+
+
+def test_a_second_login_page_keeps_the_open_forms_token() -> None:
+    clock = FakeClock()
+    store = SessionStore(b"s" * 32, 3600, clock)
+    token, cookie = store.login_token()
+    assert store.login_token(cookie) == (token, cookie)
+    clock.advance(16 * 60)  # less than half its life left: a fresh one, the old one still valid for now
+    newer, newer_cookie = store.login_token(cookie)
+    assert (
+        newer != token and store.login_token_ok(cookie, token) and store.login_token_ok(newer_cookie, newer)
+    )
+    assert store.login_token("vervalst")[0] not in ("", token)
+
+
+async def test_the_browsers_icon_request_does_not_spoil_the_login_form(running: Running) -> None:
+    async with running.client() as client:
+        token = await running.csrf(client, "/inloggen")
+        async with client.get(running.url + "/favicon.ico", allow_redirects=False) as response:
+            assert response.status == 404
+        await running.csrf(client, "/inloggen")  # a second login page, e.g. another tab
+        data = {"csrf": token, "naam": "Ann", "wachtwoord": PASSWORD}
+        async with client.post(running.url + "/inloggen", data=data, allow_redirects=False) as response:
+            assert response.status == 303

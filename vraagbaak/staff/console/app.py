@@ -18,7 +18,7 @@ from vraagbaak.staff.console.web import STATIC_FILES, security_headers
 LOG = logging.getLogger("vraagbaak.console")
 # A file of 1 MB plus a pasted list of 1 MB and the form around them; our own checks are stricter.
 MAX_REQUEST_BYTES = 2_200_000
-PUBLIC = ("/inloggen", "/static/")
+PUBLIC = ("/inloggen", "/static/", "/favicon.ico")
 STATE_CHANGING = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_HEADER = "X-CSRF-Token"
 ERROR_TEXTS = {
@@ -113,9 +113,14 @@ def create_app(console: Console) -> Sanic:
     async def health(request: Request) -> HTTPResponse:
         return response.text("ok")
 
+    async def no_icon(request: Request) -> HTTPResponse:
+        # Browsers ask for it on every site; a plain 404, never a redirect to the login page.
+        return response.empty(status=404)
+
     app.add_route(home, base + "/", methods=["GET"], name="home")
     app.add_route(static, base + "/static/<name:[a-z.]{1,20}>", methods=["GET"], name="static_bestand")
     app.add_route(health, base + "/static/gezond", methods=["GET"], name="gezond")
+    app.add_route(no_icon, base + "/favicon.ico", methods=["GET"], name="favicon")
     for module in (routes_auth, routes_test, routes_reports, routes_improve):
         module.register(app, base)
 

@@ -145,19 +145,30 @@ class SessionStore:
 
     # The login form has no session yet: its CSRF token travels in a signed cookie of its own.
 
-    def login_token(self) -> Tuple[str, str]:
-        """(token for the form, cookie value)."""
+    def login_token(self, cookie: str | None = None) -> Tuple[str, str]:
+        """(token for the form, cookie value): the browser's own while it has a while to go, else a new one.
+
+        Keeping it means a second login page (another tab, or the browser's own request for /favicon.ico
+        that ends on the login page) does not invalidate the form that is already open.
+        """
+        token = self._login_token_in(cookie, margin=LOGIN_TOKEN_SECONDS / 2)
+        if token and cookie:
+            return token, cookie
         token = secrets.token_urlsafe(24)
         return token, self._login_signer.dumps({"t": token, "exp": int(self.clock() + LOGIN_TOKEN_SECONDS)})
 
-    def login_token_ok(self, cookie: str | None, submitted: str | None) -> bool:
-        """True when the form's token matches the (unexpired, correctly signed) login cookie."""
+    def _login_token_in(self, cookie: str | None, margin: float = 0.0) -> str:
+        """The token in a correctly signed login cookie that is valid for at least `margin` seconds, or ''."""
         if not cookie or len(cookie) > 512:
-            return False
+            return ""
         try:
             data = self._login_signer.loads(cookie)
         except BadSignature:
-            return False
-        if not isinstance(data, dict) or self.clock() >= float(data.get("exp") or 0):
-            return False
-        return tokens_match(str(data.get("t") or ""), submitted)
+            return ""
+        if not isinstance(data, dict) or self.clock() + margin >= float(data.get("exp") or 0):
+            return ""
+        return str(data.get("t") or "")
+
+    def login_token_ok(self, cookie: str | None, submitted: str | None) -> bool:
+        """True when the form's token matches the (unexpired, correctly signed) login cookie."""
+        return tokens_match(self._login_token_in(cookie), submitted)

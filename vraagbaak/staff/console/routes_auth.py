@@ -27,7 +27,7 @@ WRONG = "Dat wachtwoord klopt niet."
 def login_page(request: Request, status: int = 200, message: str = "", name: str = "") -> HTTPResponse:
     """The login form with a fresh login token (cookie and hidden field)."""
     console = console_of(request)
-    token, cookie = console.sessions.login_token()
+    token, cookie = console.sessions.login_token(request.cookies.get(LOGIN_COOKIE))
     locked = console.guard.seconds_locked()
     if locked:
         message = locked_message(locked)
