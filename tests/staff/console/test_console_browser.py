@@ -185,6 +185,35 @@ def test_log_in_and_test_one_question(staff: Staff, kb: KnowledgeBase, short_liv
     staff.assert_clean()
 
 
+SHOWN_TURN_JS = """
+() => Array.from(document.querySelectorAll(".vb-turn .vb-bot")).map(bubble => ({
+  text: Array.from(bubble.children).filter(c => !c.classList.contains("vb-choices"))
+          .map(c => c.innerText).join(" "),
+  buttons: Array.from(bubble.querySelectorAll(".vb-choice")).map(b => b.textContent),
+}))
+"""
+
+
+def flat(text: str) -> str:
+    return " ".join(text.replace("• ", " ").split())
+
+
+@pytest.mark.parametrize(
+    "question", ["wat vindt amnesty van pooiers", "sekswerk", "ik word bedreigd", "hallo"]
+)
+def test_the_preview_is_what_a_visitor_gets(staff: Staff, bot: RunningServers, question: str) -> None:
+    """Vraag testen shows the same messages and buttons as the REST channel sends to a new visitor."""
+    staff.login()
+    staff.page.fill("#vraag", question)
+    with staff.page.expect_navigation():
+        staff.page.click("form.vraagform button")
+    shown = staff.page.evaluate(SHOWN_TURN_JS)
+    sent = [m for m in say(bot, f"nieuw-{time.time()}", question) if m.get("text") or m.get("buttons")]
+    assert [flat(m["text"]) for m in shown] == [flat(m.get("text") or "") for m in sent]
+    assert [m["buttons"] for m in shown] == [[b["title"] for b in m.get("buttons") or []] for m in sent]
+    staff.assert_clean()
+
+
 def list_of_30(kb: KnowledgeBase, bot: RunningServers) -> Tuple[str, List[str]]:
     """28 questions the bot answers as expected, and 2 that cannot match what is written after '||'."""
     lines: List[str] = []

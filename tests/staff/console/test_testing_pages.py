@@ -49,13 +49,16 @@ def test_an_answer_is_the_official_text_with_its_related_buttons(kb: KnowledgeBa
     )
     expected = replies.answer(kb, topic)
     assert preview.outcome == Outcome.ANSWERED and not preview.doubtful
-    assert preview.messages[0].official
+    assert preview.messages[0].official and not any(m.official for m in preview.messages[1:])
+    # One message per paragraph or list, as Rasa's REST and socket.io channels send them.
+    assert len(preview.messages) == len(topic.answer_text.split("\n\n")) + 1
     shown = "\n\n".join(
         "\n".join(("• " + line) if block.kind == "ul" else line for line in block.lines)
-        for block in preview.messages[0].blocks
+        for message in preview.messages[:-1]
+        for block in message.blocks
     )
     assert shown == topic.answer_text
-    assert preview.messages[1].buttons == [b["title"] for b in expected.messages[1]["buttons"]]
+    assert preview.messages[-1].buttons == [b["title"] for b in expected.messages[1]["buttons"]]
     assert preview.recognised is not None and preview.recognised.label == topic.title
     assert [c.confidence for c in preview.runners_up] == [0.04, 0.02]
     assert all("faq_" not in c.label for c in preview.runners_up)

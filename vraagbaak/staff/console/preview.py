@@ -110,17 +110,22 @@ class Preview:
 
 
 def shown_messages(reply: replies.Reply) -> List[ShownMessage]:
-    """The reply's messages with their buttons, as the widget renders them."""
+    """The reply's messages as the widget shows them: like Rasa's output channels, a text without buttons
+    arrives as one message per paragraph (split at blank lines); a text with buttons stays whole."""
     shown = []
     for message in reply.messages:
         custom = (message.get("custom") or {}).get("vraagbaak") or {}
-        shown.append(
-            ShownMessage(
-                official=bool(custom.get("officieel")),
-                blocks=text_blocks(str(message.get("text") or "")),
-                buttons=[str(b.get("title")) for b in message.get("buttons") or []],
+        buttons = [str(b.get("title")) for b in message.get("buttons") or []]
+        text = str(message.get("text") or "").strip()
+        parts = [text] if buttons else [part for part in text.split("\n\n") if part.strip()] or [""]
+        for index, part in enumerate(parts):
+            shown.append(
+                ShownMessage(
+                    official=bool(custom.get("officieel")) and index == 0,
+                    blocks=text_blocks(part),
+                    buttons=buttons if index == len(parts) - 1 else [],
+                )
             )
-        )
     return shown
 
 
