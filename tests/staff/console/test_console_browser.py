@@ -68,12 +68,16 @@ def console(bot: RunningServers, tmp_path_factory: pytest.TempPathFactory) -> It
 @pytest.fixture(scope="module")
 def short_lived(
     bot: RunningServers, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Tuple[RunningConsole, ConsoleClient, float]]:
+) -> Iterator[Tuple[RunningConsole, ConsoleClient, float, str]]:
     """A second console whose sessions last one minute, with a member of staff logged in at the start."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("VRAAGBAAK_CONSOLE_SESSION_MINUTES", str(SHORT_SESSION_MINUTES))
         with running_console(bot.rasa_url, bot.token, tmp_path_factory.mktemp("kort"), MODEL) as running:
-            yield running, ConsoleClient(running, "kort"), time.monotonic()
+            client = ConsoleClient(running, "kort")
+            logged_in = time.monotonic()
+            token = client.csrf("/vraag")
+            assert client.post("/vraag", {"vraag": "Wat met pooiers?"}, token).status_code == 200
+            yield running, client, logged_in, token
 
 
 @pytest.fixture(scope="module")
@@ -385,10 +389,9 @@ def test_wrong_password_and_missing_csrf_are_refused(console: RunningConsole, st
     )  # the session itself is fine
 
 
-def test_an_expired_session_is_refused(short_lived: Tuple[RunningConsole, ConsoleClient, float]) -> None:
-    running, client, logged_in = short_lived
-    token = client.csrf("/vraag")
-    assert client.post("/vraag", {"vraag": "Wat met pooiers?"}, token).status_code == 200
+def test_an_expired_session_is_refused(short_lived: Tuple[RunningConsole, ConsoleClient, float, str]) -> None:
+    # Logged in, and a question tested with this token, when the module started.
+    running, client, logged_in, token = short_lived
     time.sleep(max(0.0, logged_in + SHORT_SESSION_MINUTES * 60 + 1 - time.monotonic()))
     response = client.post("/vraag", {"vraag": "Wat met pooiers?"}, token, allow_redirects=False)
     assert response.status_code == 401 and "niet (meer) ingelogd" in response.text
