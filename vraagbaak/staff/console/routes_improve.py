@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 from typing import Any, Dict, List
 
 from sanic import Request, Sanic
@@ -33,6 +34,16 @@ def topic_choices(console: Console) -> List[Dict[str, str]]:
         {"intent": OUT_OF_SCOPE_INTENT, "label": "Buiten bereik: de bot kan hier niet op antwoorden"}
     )
     return choices
+
+
+def history_row(console: Console, entry: Dict[str, Any]) -> Dict[str, Any]:
+    """An audit record in staff words: a readable time and the topic's title, never an intent name."""
+    try:
+        when = datetime.fromisoformat(str(entry.get("wanneer"))).strftime("%d-%m-%Y %H:%M")
+    except ValueError:
+        when = str(entry.get("wanneer") or "")
+    topic = str(entry.get("onderwerp") or "")
+    return {**entry, "wanneer": when, "onderwerp": rp.intent_label(console.kb, topic) if topic else ""}
 
 
 def improve_page(request: Request, status: int = 200, **values: Any) -> HTTPResponse:
@@ -68,15 +79,7 @@ def improve_page(request: Request, status: int = 200, **values: Any) -> HTTPResp
         estimate=describe_estimate(
             last, console.durations.expected(TRAINING) + console.durations.expected(COMPARISON)
         ),
-        history=[
-            {
-                **entry,
-                "onderwerp": rp.intent_label(console.kb, str(entry["onderwerp"]))
-                if entry.get("onderwerp")
-                else "",
-            }
-            for entry in console.audit.entries(15)
-        ],
+        history=[history_row(console, entry) for entry in console.audit.entries(15)],
         **values,
     )
 
