@@ -153,7 +153,7 @@ def test_training_makes_a_candidate_compares_and_records(
     assert train[train.index("--data") + 1 :] == [str(workspace.data_dir), str(workspace.staff_nlu)]
     assert "vraagbaak.staff.console.compare" in compare
     assert compare[compare.index("--voor") + 1] == str(workspace.default_model)
-    assert [item["bron"] for item in comparison["lijst"]] == ["lijst", "toegevoegd"]
+    assert [item["bron"] for item in comparison["lijst"]] == ["toegevoegd", "lijst"]
     candidate = models.candidate()
     assert (
         candidate is not None and candidate.name.startswith("kandidaat-") and models.state.trained_by == "Ann"

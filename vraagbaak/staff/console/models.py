@@ -133,7 +133,7 @@ class ModelManager:
 
         job.progress(step="Stap 2 van 2: oud en nieuw model vergelijken")
         started = time.monotonic()
-        items = list(staff_list) + self._staff_items()
+        items = self._staff_items() + list(staff_list)  # what staff added first, then their last list
         comparison = self._compare(before, after, items)
         self.durations.remember(COMPARISON, time.monotonic() - started)
         with self._lock:
