@@ -43,7 +43,8 @@ def wants_json(request: Request, base: str) -> bool:
 
 def create_app(console: Console) -> Sanic:
     """The app for one console (a unique name each time, so tests can build several)."""
-    app = Sanic(f"vraagbaak_console_{next(_names)}")
+    # Our own log lines only (configured in __main__): Sanic must not add a second handler for the same lines.
+    app = Sanic(f"vraagbaak_console_{next(_names)}", configure_logging=False)
     app.config.REQUEST_MAX_SIZE = MAX_REQUEST_BYTES  # overrides SANIC_REQUEST_MAX_SIZE from the launcher
     app.config.REQUEST_TIMEOUT = 30
     app.config.RESPONSE_TIMEOUT = 60
