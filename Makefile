@@ -39,7 +39,7 @@ model: $(MODEL)  ## Train the model if data, config or NLU code changed
 validate: install  ## rasa data validate --fail-on-warnings
 	$(LAUNCH) rasa data validate --fail-on-warnings
 
-run: $(MODEL)  ## Set up, train if needed, start Rasa (5005) and the action server (5055)
+run: $(MODEL)  ## Set up, train if needed, start Rasa (5005), the action server (5055), the demo page (8080) and the staff console (8090)
 	$(LAUNCH) serve $(MODEL)
 
 shell: $(MODEL)  ## Chat in the terminal (start `make run` in another terminal first)

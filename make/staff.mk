@@ -21,3 +21,14 @@ ask: $(if $(URL),$(VENV)/.installed,$(MODEL))  ## Ask a list of questions: make 
 
 insights: install  ## Rapport voor medewerkers: reports/insights/index.html (extra opties: INSIGHTS_ARGS="--dagen 90")
 	$(PY) -m vraagbaak.staff.insights_report $(INSIGHTS_ARGS)
+
+# The staff console (vraagbaak/staff/console): `make run` starts it with the bot on http://127.0.0.1:8090.
+# No default password: set one first. The hash goes to .run/console-password (mode 0600).
+
+.PHONY: console console-password
+
+console-password: install  ## Set the staff console's password (asked twice, not shown)
+	@$(PY) -m vraagbaak.staff.console.password
+
+console: install  ## Start only the staff console (the bot's API token comes from VRAAGBAAK_CONSOLE_RASA_TOKEN)
+	$(PY) -m vraagbaak.staff.console

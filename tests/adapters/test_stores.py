@@ -19,7 +19,9 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from vraagbaak.adapters import stores
 from vraagbaak.adapters.stores import (
+    Conversations,
     ForgetfulInMemoryTrackerStore,
     ForgetfulRedisTrackerStore,
     current_session_only,
@@ -57,6 +59,14 @@ def rasa_domain() -> Domain:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
+
+
+@pytest.fixture(autouse=True)
+def fresh_process_conversations(monkeypatch: pytest.MonkeyPatch) -> Conversations:
+    """Every test starts as a fresh Rasa process: no conversations held yet."""
+    conversations = Conversations()
+    monkeypatch.setattr(stores, "PROCESS_CONVERSATIONS", conversations)
+    return conversations
 
 
 def store_with(domain: Domain, clock: FakeClock, **kwargs: Any) -> ForgetfulInMemoryTrackerStore:
@@ -300,3 +310,36 @@ async def test_endpoint_kwargs_reach_the_store(rasa_domain: Domain) -> None:
     for sender_id in "abc":
         await store.save(tracker(rasa_domain, sender_id, session(NEW)))
     assert len(await store.keys()) == 2
+
+
+async def test_a_new_store_of_the_same_process_keeps_the_running_conversations(rasa_domain: Domain) -> None:
+    """Rasa's PUT /model (model activation) creates a new tracker store; no conversation may be lost."""
+    config = read_endpoint_config(str(PROJECT_DIR / "endpoints.yml"), "tracker_store")
+    before = TrackerStore.create(config, domain=rasa_domain)
+    await before.save(tracker(rasa_domain, "lopend", session(NEW, ["pooiers", "kritiek"])))
+    # What rasa.core.agent.load_agent does when a model is activated: create the store again.
+    after = TrackerStore.create(config, domain=rasa_domain)
+    assert after is not before
+    kept = await after.retrieve("lopend")
+    assert kept is not None and kept.latest_message.text == NEW
+    assert kept.get_slot(SLOT) == ["pooiers", "kritiek"]
+    await after.save(tracker(rasa_domain, "nieuw", session(OLD)))
+    assert sorted(await before.keys()) == ["lopend", "nieuw"]
+
+
+async def test_forgetting_still_works_across_store_instances(rasa_domain: Domain, clock: FakeClock) -> None:
+    first = store_with(rasa_domain, clock)
+    await first.save(tracker(rasa_domain, "a", session(OLD)))
+    second = store_with(rasa_domain, clock)
+    clock.advance(HOUR + 1)
+    assert await second.retrieve("a") is None
+    assert first.store == {} and OLD not in stored_text(second)
+
+
+async def test_a_store_with_its_own_conversations_shares_nothing(
+    rasa_domain: Domain, clock: FakeClock
+) -> None:
+    shared = store_with(rasa_domain, clock)
+    await shared.save(tracker(rasa_domain, "a", session(OLD)))
+    own = store_with(rasa_domain, clock, conversations=Conversations())
+    assert await own.keys() == []

@@ -116,3 +116,24 @@ def test_slash_command_warnings_are_never_shown(monkeypatch: pytest.MonkeyPatch)
     warnings.showwarning(UserWarning("Failed to parse arguments in line '/MERKTEKEN'"), UserWarning, "f", 1)
     warnings.showwarning(UserWarning("een andere waarschuwing"), UserWarning, "f", 1)
     assert shown == ["een andere waarschuwing"]
+
+
+def test_make_run_opens_rasas_api_only_behind_a_token_that_only_the_console_gets() -> None:
+    from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, Settings
+    from vraagbaak.ops.launcher import serve_commands
+
+    token = "t0k3n-" + "x" * 40
+    commands = serve_commands(
+        "models/vraagbaak.tar.gz", Settings.from_env({}), ".run/credentials.yml", token, 5005
+    )
+    rasa = commands.rasa
+    assert "--enable-api" in rasa and rasa[rasa.index("--auth-token") + 1] == token
+    assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
+    assert commands.console[-3:] == ["vraagbaak.staff.console", "--port", "8090"]
+    assert commands.console_env == {
+        CONSOLE_RASA_TOKEN_ENV: token,
+        "VRAAGBAAK_CONSOLE_RASA_URL": "http://127.0.0.1:5005",
+    }
+    assert all(token not in part for part in commands.actions + commands.web + commands.console)
+    opened = serve_commands("m", Settings.from_env({"VRAAGBAAK_CONSOLE_PORT": "9000"}), "c", token)
+    assert opened.console[-2:] == ["--port", "9000"]

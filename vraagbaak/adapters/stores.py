@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Dict, Iterable
 
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
@@ -19,6 +19,21 @@ from rasa.utils.endpoints import EndpointConfig
 
 DEFAULT_MAX_CONVERSATIONS = 10_000
 FALLBACK_EXPIRY_MINUTES = 60.0
+
+
+class Conversations:
+    """The serialised conversations of one Rasa process and when each was last active."""
+
+    def __init__(self) -> None:
+        self.trackers: Dict[str, str] = {}
+        # Least recently active first: expired and evictable conversations are always at the front.
+        self.last_active: OrderedDict[str, float] = OrderedDict()
+
+
+# Rasa's `PUT /model` (the staff console's "activate") builds a new Agent with a new tracker store
+# (rasa.core.agent.load_agent calls TrackerStore.create again). Every in-memory store of this process
+# therefore shares these conversations, so a model change never loses a conversation that is going on.
+PROCESS_CONVERSATIONS = Conversations()
 
 
 def current_session_only(tracker: DialogueStateTracker, slots: Iterable[Slot]) -> DialogueStateTracker:
@@ -45,6 +60,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         event_broker: EventBroker | None = None,
         max_conversations: int = DEFAULT_MAX_CONVERSATIONS,
         clock: Callable[[], float] = time.monotonic,
+        conversations: Conversations | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain or Domain.empty(), event_broker, **kwargs)
@@ -52,8 +68,10 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
             raise ValueError(f"max_conversations must be at least 1, not {max_conversations!r}.")
         self.max_conversations = int(max_conversations)
         self.clock = clock
-        # Least recently active first: expired and evictable conversations are always at the front.
-        self._last_active: OrderedDict[str, float] = OrderedDict()
+        # Shared with every other store of this process (see PROCESS_CONVERSATIONS), unless a test gives its own.
+        shared = conversations if conversations is not None else PROCESS_CONVERSATIONS
+        self.store = shared.trackers
+        self._last_active = shared.last_active
 
     def expiry_seconds(self) -> float:
         """Idle time after which a conversation is deleted: the domain's session expiry, or an hour."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Dict, Mapping, Tuple
 
@@ -35,7 +36,18 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_INSIGHTS_DB_URL": f"sqlite:///{INSIGHTS_DB_FILE}",
     "VRAAGBAAK_INSIGHTS_KEEP_TEXT": "false",
     "VRAAGBAAK_INSIGHTS_RETENTION_DAYS": "30",
+    # The staff console (vraagbaak/staff/console): its own port, loopback unless opened on purpose.
+    "VRAAGBAAK_CONSOLE_HOST": "127.0.0.1",
+    "VRAAGBAAK_CONSOLE_PORT": "8090",
+    "VRAAGBAAK_CONSOLE_SECURE_COOKIES": "false",
+    "VRAAGBAAK_CONSOLE_SESSION_MINUTES": "120",
+    # Behind nginx on its own path, e.g. /medewerkers: every link and the cookie path start with it.
+    "VRAAGBAAK_CONSOLE_BASE_PATH": "",
+    "VRAAGBAAK_CONSOLE_RASA_URL": "http://127.0.0.1:5005",
+    # Set by `make run` for the console process only: the token of Rasa's HTTP API (never logged).
+    "VRAAGBAAK_CONSOLE_RASA_TOKEN": "",
 }
+CONSOLE_RASA_TOKEN_ENV = "VRAAGBAAK_CONSOLE_RASA_TOKEN"
 REST_TOKEN_ENV = "VRAAGBAAK_REST_TOKEN"
 TRUE_WORDS = {"1", "true", "yes", "ja", "on", "aan"}
 FALSE_WORDS = {"0", "false", "no", "nee", "off", "uit", ""}
@@ -79,6 +91,16 @@ def _origins(value: str) -> Tuple[str, ...]:
     return origins
 
 
+def _base_path(value: str) -> str:
+    """'' or a path such as '/medewerkers' (leading slash, no trailing slash, only safe characters)."""
+    path = "/" + value.strip().strip("/") if value.strip().strip("/") else ""
+    if path and not re.fullmatch(r"(/[A-Za-z0-9_-]+)+", path):
+        raise ConfigError(
+            f"VRAAGBAAK_CONSOLE_BASE_PATH moet een pad zijn zoals /medewerkers (letters, cijfers, - en _), niet {value!r}."
+        )
+    return path
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the production configuration depends on, read from the environment."""
@@ -104,6 +126,13 @@ class Settings:
     insights_db_url: str = ENV_DEFAULTS["VRAAGBAAK_INSIGHTS_DB_URL"]
     insights_keep_text: bool = False
     insights_retention_days: int = 30
+    console_host: str = "127.0.0.1"
+    console_port: int = 8090
+    console_secure_cookies: bool = False
+    console_session_minutes: int = 120
+    console_base_path: str = ""
+    console_rasa_url: str = "http://127.0.0.1:5005"
+    console_rasa_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -141,6 +170,17 @@ class Settings:
             insights_retention_days=_number(
                 "VRAAGBAAK_INSIGHTS_RETENTION_DAYS", get("VRAAGBAAK_INSIGHTS_RETENTION_DAYS") or "30", 1
             ),
+            console_host=get("VRAAGBAAK_CONSOLE_HOST"),
+            console_port=_number("VRAAGBAAK_CONSOLE_PORT", get("VRAAGBAAK_CONSOLE_PORT"), 1),
+            console_secure_cookies=_flag(
+                "VRAAGBAAK_CONSOLE_SECURE_COOKIES", get("VRAAGBAAK_CONSOLE_SECURE_COOKIES")
+            ),
+            console_session_minutes=_number(
+                "VRAAGBAAK_CONSOLE_SESSION_MINUTES", get("VRAAGBAAK_CONSOLE_SESSION_MINUTES"), 1
+            ),
+            console_base_path=_base_path(get("VRAAGBAAK_CONSOLE_BASE_PATH")),
+            console_rasa_url=get("VRAAGBAAK_CONSOLE_RASA_URL").rstrip("/"),
+            console_rasa_token=get(CONSOLE_RASA_TOKEN_ENV),
         )
         settings.check(get(REST_TOKEN_ENV))
         return settings

@@ -2,16 +2,19 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import sys
-from typing import Sequence
+from dataclasses import dataclass
+from typing import Dict, List, Sequence
 
 from vraagbaak.adapters.log_privacy import disable_vendor_error_reporting, keep_user_text_out_of_logs
 from vraagbaak.core.paths import PROJECT_DIR
-from vraagbaak.core.settings import Settings
+from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, Settings
 from vraagbaak.ops.processes import (
     PRIVATE_ENV,
     action_server_arguments,
+    console_command,
     launcher_command,
     rasa_command,
     start_process,
@@ -50,6 +53,61 @@ def run_action_server(args: Sequence[str]) -> None:
     sdk_main()
 
 
+@dataclass(frozen=True)
+class ServeCommands:
+    """What `make run` starts: the action server, Rasa, the demo page and the staff console."""
+
+    actions: List[str]
+    rasa: List[str]
+    web: List[str]
+    console: List[str]
+    console_env: Dict[str, str]
+
+
+def serve_commands(
+    model: str,
+    settings: Settings,
+    credentials: str,
+    api_token: str,
+    rasa_port: int = 5005,
+    action_port: int = 5055,
+    web_port: int = 8080,
+    extra: Sequence[str] = (),
+) -> ServeCommands:
+    """The command lines (pure, so tests can check them): Rasa's API is on, behind a token only the console gets."""
+    rasa = rasa_command(
+        [
+            "run",
+            "--model",
+            model,
+            # Loopback unless the operator opens it on purpose (docs/privacy.md).
+            "--interface",
+            settings.rasa_host,
+            "--port",
+            str(rasa_port),
+            "--credentials",
+            credentials,
+            "--cors",
+            os.environ.get("VRAAGBAAK_CORS", f"http://localhost:{web_port}"),
+            # The staff console parses and switches models through the API; the token never reaches a log.
+            "--enable-api",
+            "--auth-token",
+            api_token,
+            *extra,
+        ]
+    )
+    return ServeCommands(
+        actions=launcher_command(action_server_arguments(action_port)),
+        rasa=rasa,
+        web=web_server_command(web_port, f"http://localhost:{rasa_port}"),
+        console=console_command(settings.console_port),
+        console_env={
+            CONSOLE_RASA_TOKEN_ENV: api_token,
+            "VRAAGBAAK_CONSOLE_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        },
+    )
+
+
 def serve(
     model: str,
     rasa_port: int = 5005,
@@ -57,7 +115,7 @@ def serve(
     web_port: int = 8080,
     extra: Sequence[str] = (),
 ) -> int:
-    """Start the action server, Rasa and the demo web page; Ctrl-C stops all three."""
+    """Start the action server, Rasa, the demo web page and the staff console; Ctrl-C stops them all."""
     from vraagbaak.ops.channel_credentials import main as write_credentials
 
     # Messaging channels are switched on only by their environment variables (docs/channels.md).
@@ -66,33 +124,22 @@ def serve(
     if write_credentials([str(credentials)]) != 0:
         return 2
     settings = Settings.from_env()
-    actions = start_process(launcher_command(action_server_arguments(action_port)))
-    server = start_process(
-        rasa_command(
-            [
-                "run",
-                "--model",
-                model,
-                # Loopback unless the operator opens it on purpose (docs/privacy.md).
-                "--interface",
-                settings.rasa_host,
-                "--port",
-                str(rasa_port),
-                "--credentials",
-                str(credentials),
-                "--cors",
-                os.environ.get("VRAAGBAAK_CORS", f"http://localhost:{web_port}"),
-                *extra,
-            ]
-        )
+    # A fresh token for every start: Rasa's HTTP API answers only the console, which gets it in its environment.
+    commands = serve_commands(
+        model, settings, str(credentials), secrets.token_urlsafe(32), rasa_port, action_port, web_port, extra
     )
-    web = start_process(web_server_command(web_port, f"http://localhost:{rasa_port}"))
+    actions = start_process(commands.actions)
+    server = start_process(commands.rasa)
+    web = start_process(commands.web)
+    # Without a password (`make console-password`) the console says so and stops; the bot runs on.
+    console = start_process(commands.console, env=commands.console_env)
     print(
         "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"
         f"  in de browser: http://localhost:{web_port}\n"
         f"  curl -s -X POST http://localhost:{rasa_port}/webhooks/rest/webhook "
         '-H \'Content-Type: application/json\' -d \'{"sender": "test", "message": "Wat met de pooiers?"}\'\n'
         "  of in de terminal: make shell\n"
+        f"Console voor medewerkers: http://localhost:{settings.console_port}{settings.console_base_path}/\n"
         "Stoppen: Ctrl-C\n",
         flush=True,
     )
@@ -101,7 +148,7 @@ def serve(
     except KeyboardInterrupt:
         return 0
     finally:
-        stop_processes((server, actions, web), sig=signal.SIGINT, timeout=15)
+        stop_processes((console, server, actions, web), sig=signal.SIGINT, timeout=15)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -53,6 +53,11 @@ def web_server_command(port: int, rasa_url: str) -> List[str]:
     return [sys.executable, "-m", "vraagbaak.ops.web", "--port", str(port), "--server", rasa_url]
 
 
+def console_command(port: int) -> List[str]:
+    """The command line that runs the staff console (vraagbaak.staff.console) on this port."""
+    return [sys.executable, "-m", "vraagbaak.staff.console", "--port", str(port)]
+
+
 def action_server_arguments(port: int) -> List[str]:
     """Launcher arguments that start the action server on this port."""
     return ["actions", "--port", str(port), "--actions", "actions"]

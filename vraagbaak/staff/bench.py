@@ -266,6 +266,9 @@ def main() -> None:
             }
         results["pipelines"] = pipelines
         results.update(measure_latency(full_model, workdir, args.requests))
+        from vraagbaak.staff.bench_console import measure_console
+
+        results.update(measure_console(full_model, workdir / "console"))
     results["held_out_examples"], results["training_examples"] = len(held_out), len(training)
     REPORTS_DIR.mkdir(exist_ok=True)
     (REPORTS_DIR / "bench.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
@@ -274,6 +277,7 @@ def main() -> None:
 
 def format_results(results: Dict) -> str:
     """Human-readable table of the figures."""
+    from vraagbaak.staff.bench_console import format_console
     from vraagbaak.staff.bench_robustness import format_robustness
 
     lines = [
@@ -304,6 +308,7 @@ def format_results(results: Dict) -> str:
         f" ({results['rest_requests']} requests)",
         f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB",
         format_robustness(results),
+        format_console(results),
     ]
     return "\n".join(lines)
 

@@ -1,0 +1,99 @@
+"""Everything one running console holds: settings, files, the bot's API, sessions, jobs and the model manager."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List
+
+from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
+from vraagbaak.core.settings import Settings
+from vraagbaak.staff.console.audit import AuditLog
+from vraagbaak.staff.console.auth import LoginGuard, SessionStore
+from vraagbaak.staff.console.batch import ListResult
+from vraagbaak.staff.console.durations import Durations
+from vraagbaak.staff.console.jobs import DONE, JobRunner
+from vraagbaak.staff.console.models import ModelManager
+from vraagbaak.staff.console.rasa_client import RasaClient
+from vraagbaak.staff.console.review import ReviewChecks
+from vraagbaak.staff.console.similar import PhrasingIndex
+from vraagbaak.staff.console.web import Pages
+from vraagbaak.staff.console.workspace import Workspace
+
+LIST_JOB, COVERAGE_JOB, TRAINING_JOB = "lijst", "dekking", "training"
+
+
+@dataclass
+class Console:
+    """The state shared by all requests of one console process."""
+
+    settings: Settings
+    workspace: Workspace
+    kb: KnowledgeBase
+    client: RasaClient
+    sessions: SessionStore
+    guard: LoginGuard
+    jobs: JobRunner
+    index: PhrasingIndex
+    audit: AuditLog
+    durations: Durations
+    models: ModelManager
+    pages: Pages
+    flashes: Dict[str, List[str]] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls,
+        settings: Settings,
+        workspace: Workspace,
+        wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        client: RasaClient | None = None,
+    ) -> Console:
+        """A console with a fresh session secret (a restart logs everyone out)."""
+        kb = knowledge_base()
+        client = client or RasaClient(settings.console_rasa_url, settings.console_rasa_token)
+        audit = AuditLog(workspace.audit_log)
+        durations = Durations(workspace.timings)
+        return cls(
+            settings=settings,
+            workspace=workspace,
+            kb=kb,
+            client=client,
+            sessions=SessionStore(secrets.token_bytes(32), settings.console_session_minutes * 60, wall_clock),
+            guard=LoginGuard(clock),
+            jobs=JobRunner(clock),
+            index=PhrasingIndex(workspace.training_nlu_files),
+            audit=audit,
+            durations=durations,
+            models=ModelManager(kb, workspace, client, audit, durations),
+            pages=Pages(settings.console_base_path),
+        )
+
+    def review_checks(self) -> ReviewChecks:
+        """The duplicate, leak and personal-data checks against the files as they are now."""
+        return ReviewChecks.load(
+            self.kb, self.workspace.training_nlu_files(), self.workspace.protected_files()
+        )
+
+    def last_list_items(self) -> List[Dict[str, Any]]:
+        """The questions of the most recent finished list, for the before/after comparison."""
+        job = self.jobs.latest(LIST_JOB)
+        if job is None or job.state != DONE or not isinstance(job.result, ListResult):
+            return []
+        return [
+            {
+                "vraag": row.question.text,
+                "verwacht": row.question.expected.written if row.question.expected else None,
+                "bron": "lijst",
+            }
+            for row in job.result.rows
+        ]
+
+    def flash(self, session_id: str, message: str) -> None:
+        """A one-time message for the next page this session sees."""
+        self.flashes.setdefault(session_id, []).append(message)
+
+    def take_flashes(self, session_id: str) -> List[str]:
+        """The messages waiting for this session (then gone)."""
+        return self.flashes.pop(session_id, [])
