@@ -27,7 +27,7 @@ from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, TESTS_DIR
 from vraagbaak.ops.processes import rasa_command
-from vraagbaak.staff import ask, coverage, coverage_analysis
+from vraagbaak.staff import ask, coverage_analysis
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff import reports as rp
 
