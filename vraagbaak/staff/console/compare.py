@@ -28,7 +28,7 @@ def measure(
     kb: KnowledgeBase, model: Path, held_out: Sequence[ev.Example], questions: Sequence[str]
 ) -> Dict[str, Any]:
     """Held-out accuracy and per-intent counts, and what the bot does with each list question."""
-    from vraagbaak.staff import coverage
+    from vraagbaak.staff import coverage_analysis as coverage
 
     parser = ev.ModelParser(model)
     parsed = parser.parse([text for text, _ in held_out] + list(questions))
