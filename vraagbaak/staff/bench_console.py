@@ -50,7 +50,9 @@ class RunningConsole:
 
 
 @contextlib.contextmanager
-def running_console(rasa_url: str, token: str, workdir: Path, model: Path) -> Iterator[RunningConsole]:
+def running_console(
+    rasa_url: str, token: str, workdir: Path, model: Path, extra_env: Dict[str, str] | None = None
+) -> Iterator[RunningConsole]:
     """Start `python -m vraagbaak.staff.console` on a free port for this Rasa server until the block ends."""
     password = secrets.token_urlsafe(18)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,7 @@ def running_console(rasa_url: str, token: str, workdir: Path, model: Path) -> It
         str(workdir / "console-password"),
     ]
     log = workdir / "console.log"
-    env = {"VRAAGBAAK_CONSOLE_RASA_URL": rasa_url, "VRAAGBAAK_CONSOLE_RASA_TOKEN": token}
+    env = {"VRAAGBAAK_CONSOLE_RASA_URL": rasa_url, "VRAAGBAAK_CONSOLE_RASA_TOKEN": token, **(extra_env or {})}
     process = start_process([*console_command(port), *args], log=log, env=env)
     try:
         wait_for(f"http://127.0.0.1:{port}/static/gezond", process, timeout=60)

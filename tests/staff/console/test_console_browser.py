@@ -70,14 +70,14 @@ def short_lived(
     bot: RunningServers, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Tuple[RunningConsole, ConsoleClient, float, str]]:
     """A second console whose sessions last one minute, with a member of staff logged in at the start."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("VRAAGBAAK_CONSOLE_SESSION_MINUTES", str(SHORT_SESSION_MINUTES))
-        with running_console(bot.rasa_url, bot.token, tmp_path_factory.mktemp("kort"), MODEL) as running:
-            client = ConsoleClient(running, "kort")
-            logged_in = time.monotonic()
-            token = client.csrf("/vraag")
-            assert client.post("/vraag", {"vraag": "Wat met pooiers?"}, token).status_code == 200
-            yield running, client, logged_in, token
+    # Only this console's environment: a patched os.environ would reach every console started after it.
+    short = {"VRAAGBAAK_CONSOLE_SESSION_MINUTES": str(SHORT_SESSION_MINUTES)}
+    with running_console(bot.rasa_url, bot.token, tmp_path_factory.mktemp("kort"), MODEL, short) as running:
+        client = ConsoleClient(running, "kort")
+        logged_in = time.monotonic()
+        token = client.csrf("/vraag")
+        assert client.post("/vraag", {"vraag": "Wat met pooiers?"}, token).status_code == 200
+        yield running, client, logged_in, token
 
 
 @pytest.fixture(scope="module")
