@@ -11,7 +11,7 @@ from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.settings import Settings
 from vraagbaak.insights import InsightStore
 
-QUESTION = "Waar kan ik in Gent terecht voor een soa-test?"
+QUESTION = "Waar kan ik terecht voor een soa-test?"
 
 
 def store_with_a_question(db: Path) -> None:

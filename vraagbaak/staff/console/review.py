@@ -126,8 +126,8 @@ class ReviewChecks:
         if redact(phrasing) != phrasing:
             return Refusal(
                 "persoonsgegevens",
-                "Deze zin lijkt persoonlijke gegevens te bevatten: een e-mailadres, telefoonnummer, link, "
-                "rekeningnummer of lang nummer. Haal dat weg en probeer het opnieuw.",
+                "Deze zin lijkt persoonlijke gegevens te bevatten, zoals een naam, plaats, adres, e-mailadres, "
+                "telefoonnummer, link of rekeningnummer. Haal dat weg en probeer het opnieuw.",
             )
         key = normalise(phrasing)
         if key in self.training:
