@@ -11,7 +11,6 @@ import importlib
 import os
 import re
 import threading
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence, Tuple
@@ -22,9 +21,10 @@ from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import OUT_OF_SCOPE_INTENT
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff import reports as rp
+from vraagbaak.staff.leaks import NEAR_DUPLICATE
+from vraagbaak.staff.leaks import fold as normalise
 
 MAX_PHRASING = 300
-NEAR_DUPLICATE = 0.9
 # Rasa reads [text](entity) and {"entity": …} as annotations; a training phrasing must be plain text.
 ANNOTATION_CHARACTERS = re.compile(r"[\[\]{}]")
 HEADER = (
@@ -49,13 +49,6 @@ def _redaction() -> Callable[[str], str]:
 
 
 redact = _redaction()
-
-
-def normalise(text: str) -> str:
-    """Lower case, accents folded, punctuation removed, spaces collapsed: 'Wát is dát?' -> 'wat is dat'."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    letters = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join("".join(c if c.isalnum() else " " for c in letters).split())
 
 
 def tidy(text: str) -> str:
