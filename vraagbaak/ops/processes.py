@@ -135,6 +135,20 @@ def port_is_free(port: int) -> bool:
     return True
 
 
+def _vmrss_bytes(pid: int) -> int | None:
+    """VmRSS of one process in bytes, None when /proc has no such line; OSError when it is gone."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return None
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of one process in MB (NaN when the kernel reports none)."""
+    rss = _vmrss_bytes(pid)
+    return float("nan") if rss is None else rss / (1024 * 1024)
+
+
 def process_tree_rss(pid: int) -> int:
     """VmRSS of a process and all its descendants, in bytes (0 when it is gone)."""
     children: Dict[int, List[int]] = {}
@@ -149,9 +163,7 @@ def process_tree_rss(pid: int) -> int:
         current = todo.pop()
         todo.extend(children.get(current, []))
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
+            total += _vmrss_bytes(current) or 0
         except OSError:
             continue
     return total

@@ -21,8 +21,12 @@ import yaml
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
+from vraagbaak.ops.processes import process_rss_mb as rss_mb
 from vraagbaak.ops.processes import rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
+from vraagbaak.staff.bench_console import format_console
+from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
+from vraagbaak.staff.evaluation import percentile
 
 Predictor = Callable[[Sequence[str]], List[str]]
 BLIND_SET = TESTS_DIR / "data" / "blind" / "blinde_set_2026.yml"
@@ -114,20 +118,6 @@ def cross_validate(
     return statistics.mean(scores)
 
 
-def percentile(values: Sequence[float], share: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
-
-
-def rss_mb(pid: int) -> float:
-    """Resident memory of a process in MB, from /proc."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str, float]:
     """Single-user REST round trips through the action server, and the Rasa server's memory."""
     questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
@@ -154,8 +144,6 @@ def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str
             "action_server_rss_mb": rss_mb(servers.actions.pid),
         }
         # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
-        from vraagbaak.staff.bench_robustness import measure_robustness
-
         return {**figures, **measure_robustness(servers, requests_count)}
 
 
@@ -277,9 +265,6 @@ def main() -> None:
 
 def format_results(results: Dict) -> str:
     """Human-readable table of the figures."""
-    from vraagbaak.staff.bench_console import format_console
-    from vraagbaak.staff.bench_robustness import format_robustness
-
     lines = [
         f"Machine: {results['machine']}",
         "",

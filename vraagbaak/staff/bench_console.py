@@ -29,8 +29,8 @@ from vraagbaak.ops.processes import (
     wait_for,
 )
 from vraagbaak.staff import evaluation as ev
-from vraagbaak.staff.bench import percentile
 from vraagbaak.staff.console.password import hash_password, write_password_file
+from vraagbaak.staff.evaluation import percentile
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 JOB = re.compile(r"/lijst/([A-Za-z0-9_-]+)")

@@ -18,7 +18,8 @@ import requests
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import MODELS_DIR
 from vraagbaak.ops.processes import RunningServers, running_servers
-from vraagbaak.staff.bench import percentile, rss_mb
+from vraagbaak.ops.processes import process_rss_mb as rss_mb
+from vraagbaak.staff.evaluation import percentile
 
 OVERSIZED = "a" * (100 * 1024)
 TARGET_RATIO = 1.5

@@ -88,6 +88,12 @@ def top_intent(parse_data: Dict[str, Any]) -> str:
     return str(ranking[0]["name"]) if ranking else str((parse_data.get("intent") or {}).get("name"))
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(share * len(ordered))) - 1))]
+
+
 def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float:
     """Share of equal pairs."""
     return sum(e == p for e, p in zip(expected, predicted, strict=True)) / max(len(expected), 1)
