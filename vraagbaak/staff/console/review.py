@@ -7,18 +7,18 @@ Phrasings staff add go to data/nlu/medewerkers.yml: Rasa NLU YAML, one block per
 from __future__ import annotations
 
 import difflib
-import importlib
 import os
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import yaml
 
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import OUT_OF_SCOPE_INTENT
+from vraagbaak.core.redaction import redact
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff import reports as rp
 from vraagbaak.staff.leaks import NEAR_DUPLICATE
@@ -31,24 +31,6 @@ HEADER = (
     "# Oefenzinnen die medewerkers toevoegden in de console (vraagbaak/staff/console).\n"
     "# Elke wijziging staat ook in var/console-audit.jsonl. Rasa leest dit bestand bij het trainen.\n"
 )
-
-
-def _redaction() -> Callable[[str], str]:
-    """`redact` from vraagbaak.core.redaction when that module exists, else from vraagbaak.insights.
-
-    Redaction is moving to core; looking it up by name keeps the console working before and after the move.
-    """
-    for module in ("vraagbaak.core.redaction", "vraagbaak.insights"):
-        try:
-            function = importlib.import_module(module).redact
-        except (ImportError, AttributeError):
-            continue
-        if callable(function):
-            return function  # type: ignore[no-any-return]
-    raise ImportError("geen redact-functie gevonden in vraagbaak.core.redaction of vraagbaak.insights")
-
-
-redact = _redaction()
 
 
 def tidy(text: str) -> str:
