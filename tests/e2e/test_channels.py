@@ -32,6 +32,7 @@ from vraagbaak.adapters.channels.formatting import (
     utf16_length,
 )
 from vraagbaak.core.knowledge_base import Topic, knowledge_base
+from vraagbaak.core.user_input import MAX_LENGTH
 from vraagbaak.ops import channel_credentials as credentials
 from vraagbaak.ops.processes import RunningServers, running_servers
 
@@ -627,3 +628,26 @@ def test_channel_texts_numbers_and_secrets_never_reach_the_log(rasa: RunningServ
     assert KB.by_id("bewijzen").official_question not in log
     assert "31612340001" not in log and "psid-8001" not in log, "no phone numbers or Messenger ids"
     assert all(secret not in log for secret in (TELEGRAM_TOKEN, TELEGRAM_SECRET, TWILIO_TOKEN, FB_SECRET))
+
+
+# The three messaging channels bound their input like REST and socket.io: 100 KB gets the Dutch "te lang".
+OVERSIZED = "a" * (100 * 1024)
+TOO_LONG = KB.message("invoer_te_lang", maximum=str(MAX_LENGTH))
+
+
+def test_telegram_oversized_message_gets_too_long(rasa: RunningServers, fake: FakeApis) -> None:
+    chat = 7901
+    assert post_telegram(rasa, telegram_update(chat, OVERSIZED)) == 200
+    assert telegram_texts(fake.of("telegram", str(chat))) == [TOO_LONG]
+
+
+def test_twilio_oversized_message_gets_too_long(rasa: RunningServers, fake: FakeApis) -> None:
+    sender = "whatsapp:+31612349901"
+    assert post_twilio(rasa, twilio_form(sender, OVERSIZED)) == 200
+    assert bodies(fake, sender) == [TOO_LONG]
+
+
+def test_messenger_oversized_message_gets_too_long(rasa: RunningServers, fake: FakeApis) -> None:
+    sender = "psid-9901"
+    assert post_messenger(rasa, page_entry(messenger_event(sender, text=OVERSIZED))) == 200
+    assert [m["text"] for m in messages(fake, sender) if "text" in m] == [TOO_LONG]
