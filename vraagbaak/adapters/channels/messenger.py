@@ -15,7 +15,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Mapping
+from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping
 
 import requests
 from fbmessenger import MessengerClient
@@ -26,7 +26,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import blueprint_with_health, required_settings
+from vraagbaak.adapters.channels import (
+    blueprint_with_health,
+    capped_body,
+    conversation_id,
+    header_bytes,
+    json_object,
+    required_settings,
+    too_large,
+)
+from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
 from vraagbaak.adapters.channels.formatting import (
     MESSENGER_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
@@ -37,6 +46,7 @@ from vraagbaak.adapters.channels.formatting import (
     split_text,
     without_marker,
 )
+from vraagbaak.adapters.channels.replays import Replays, replays_for
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.replies import button_for_payload
 from vraagbaak.core.user_input import clean_user_text
@@ -48,6 +58,10 @@ GRAPH_API_VERSION = "v25.0"
 REQUIRED = ("verify", "secret", "page-access-token")
 # Strongest first: Meta sends both headers; SHA-1 alone is accepted for older app set-ups.
 SIGNATURE_HEADERS = (("X-Hub-Signature-256", "sha256"), ("X-Hub-Signature", "sha1"))
+# Meta batches events, but a webhook call stays far below this; the signature covers the whole body.
+MAX_BODY_BYTES = 1024 * 1024
+# Graph API error codes that mean "too many calls, wait": 4 (app), 17 (user), 32 (page), 613 (rate limit).
+RATE_LIMIT_CODES = frozenset((4, 17, 32, 613))
 
 
 def signature_valid(app_secret: str, body: bytes, headers: Mapping[str, str]) -> bool:
@@ -56,7 +70,7 @@ def signature_valid(app_secret: str, body: bytes, headers: Mapping[str, str]) ->
         sent = headers.get(header)
         if sent is not None:
             digest = hmac.new(app_secret.encode("utf-8"), body, getattr(hashlib, algorithm)).hexdigest()
-            return hmac.compare_digest(sent.encode("utf-8"), f"{algorithm}={digest}".encode())
+            return hmac.compare_digest(header_bytes(sent), f"{algorithm}={digest}".encode())
     return False
 
 
@@ -77,23 +91,53 @@ def button_template(text: str, page: ButtonPage) -> Dict[str, Any]:
     return message
 
 
-class VraagbaakMessengerBot(MessengerBot):
+def messaging_events(payload: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
+    """Every messaging event of a webhook call; malformed entries are skipped."""
+    entries = payload.get("entry")
+    for entry in entries if isinstance(entries, list) else []:
+        events = entry.get("messaging") if isinstance(entry, dict) else None
+        for event in events if isinstance(events, list) else []:
+            if isinstance(event, dict):
+                yield event
+
+
+def sender_of(event: Mapping[str, Any]) -> str | None:
+    """The page-scoped id of the event's sender; None when missing (never answer to "default")."""
+    sender = event.get("sender")
+    sender_id = sender.get("id") if isinstance(sender, dict) else None
+    return sender_id if isinstance(sender_id, str) and sender_id else None
+
+
+def event_key(event: Mapping[str, Any]) -> str | None:
+    """The message id of a message or postback event, the key for answering it once."""
+    for kind in ("message", "postback"):
+        part = event.get(kind)
+        if isinstance(part, dict) and isinstance(part.get("mid"), str):
+            return f"messenger:{part['mid']}"
+    return None
+
+
+class VraagbaakMessengerBot(CompleteOrNothing, MessengerBot):
     """Sends texts under Messenger's limit, and options three at a time behind "Meer vragen"."""
 
     async def post(self, recipient_id: str, message: Dict[str, Any]) -> None:
-        """One Send API message."""
-        await self.call(self.messenger_client.send, message, recipient_id, "RESPONSE")
+        """One Send API message, retried after a rate limit; DeliveryFailed when Meta keeps refusing it."""
+        await with_retries(
+            lambda: self.call(self.messenger_client.send, message, recipient_id, "RESPONSE"), "Messenger"
+        )
 
     @staticmethod
     async def call(method: Callable[..., Any], *args: Any) -> None:
-        """A Send API call in a thread (the client blocks); errors are logged so later messages still go."""
+        """A Send API call in a thread (the client blocks); RateLimited or DeliveryFailed when refused."""
         try:
             result = await asyncio.to_thread(method, *args)
         except (requests.RequestException, ValueError) as error:
-            logger.error("Messenger niet bereikbaar (%s).", type(error).__name__)
-            return
-        if isinstance(result, dict) and isinstance(result.get("error"), dict):
-            logger.error("Messenger weigerde een bericht (code %s).", result["error"].get("code"))
+            raise DeliveryFailed(f"Messenger niet bereikbaar ({type(error).__name__})") from error
+        refused = result.get("error") if isinstance(result, dict) else None
+        if isinstance(refused, dict):
+            if refused.get("code") in RATE_LIMIT_CODES:
+                raise RateLimited()
+            raise DeliveryFailed(f"Messenger weigerde een bericht (code {refused.get('code')})")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send the text unchanged, in parts under the limit."""
@@ -114,47 +158,70 @@ class VraagbaakMessengerBot(MessengerBot):
         await self.post(recipient_id, button_template(parts[-1], page))
 
     async def send_custom_json(self, recipient_id: str, json_message: Any, **kwargs: Any) -> None:
-        """Custom Messenger messages, minus the bot's internal marker."""
+        """A custom Messenger message, minus the bot's internal marker, to this conversation's user only."""
         rest = without_marker(json_message)
-        if rest:
-            await super().send_custom_json(recipient_id, rest, **kwargs)
+        if isinstance(rest, dict):
+            rest.pop("sender", None)  # Rasa's version lets custom JSON pick another recipient
+            await self.post(recipient_id, rest)
 
     async def send_action(self, recipient_id: str, sender_action: str) -> None:
-        """A sender action such as typing_on, without blocking the server."""
+        """A sender action such as typing_on, without blocking the server; a failure is only logged."""
         action = SenderAction(sender_action).to_dict()
-        await self.call(self.messenger_client.send_action, action, recipient_id)
+        try:
+            await self.call(self.messenger_client.send_action, action, recipient_id)
+        except (DeliveryFailed, RateLimited) as error:
+            logger.warning("Messenger: %s mislukt (%s)", sender_action, type(error).__name__)
 
 
 class VraagbaakMessenger(Messenger):
     """Handles every event of a webhook call (Rasa's stops after the first) and only text and postbacks."""
 
     def __init__(
-        self, client: MessengerClient, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+        self,
+        client: MessengerClient,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        replays: Replays,
     ) -> None:
         self.on_new_message = on_new_message
         self.client = client
+        self.replays = replays
         self.last_message: Dict[str, Any] = {}
 
     async def handle(self, payload: Dict, metadata: Dict[str, Any] | None) -> None:
-        """Answer each messaging event; Meta batches several into one call."""
-        for entry in payload.get("entry") or []:
-            for event in entry.get("messaging") or []:
-                self.last_message = event
-                if event.get("message"):
-                    await self.message(event, metadata)
-                elif event.get("postback"):
-                    await self.postback(event, metadata)
+        """Answer each messaging event once; Meta batches several into one call and resends slow ones."""
+        for event in messaging_events(payload):
+            sender = sender_of(event)
+            key = event_key(event)
+            if sender is None or (key is not None and not await self.replays.first_time(key)):
+                continue
+            self.last_message = event
+            message, postback = event.get("message"), event.get("postback")
+            if isinstance(message, dict):
+                await self.message_from(sender, message, metadata)
+            elif isinstance(postback, dict) and isinstance(postback.get("payload"), str):
+                await self._handle_user_message(postback["payload"], sender, metadata)
 
-    async def message(self, message: Dict[str, Any], metadata: Dict[str, Any] | None) -> None:
-        """A typed text or quick reply; echoes and attachments are skipped without logging their content."""
-        if self._is_quick_reply_message(message):
-            payload = str(message["message"]["quick_reply"]["payload"])
+    async def message_from(
+        self, sender: str, message: Dict[str, Any], metadata: Dict[str, Any] | None
+    ) -> None:
+        """A typed text or quick reply; echoes are skipped, and attachments without text get a short reply."""
+        if message.get("is_echo"):
+            return
+        quick_reply = message.get("quick_reply")
+        payload = quick_reply.get("payload") if isinstance(quick_reply, dict) else None
+        text = message.get("text")
+        if isinstance(payload, str) and payload:
             if payload.startswith(MORE_PREFIX):
-                await self.more_options(payload, self.get_user_id())
+                await self.more_options(payload, sender)
             else:
-                await self._handle_user_message(payload, self.get_user_id(), metadata)
-        elif self._is_user_message(message):
-            await self._handle_user_message(message["message"]["text"], self.get_user_id(), metadata)
+                await self._handle_user_message(payload, sender, metadata)
+        elif isinstance(text, str) and text:
+            await self._handle_user_message(text, sender, metadata)
+        elif message.get("attachments"):  # photo, voice, sticker, location
+            out = VraagbaakMessengerBot(self.client)
+            await out.send_response(
+                conversation_id(out.name(), sender), {"text": knowledge_base().message("alleen_tekst")}
+            )
 
     async def more_options(self, payload: str, sender_id: str) -> None:
         """The next page of options, shown by the channel itself: Rasa keeps the full numbered list."""
@@ -163,10 +230,13 @@ class VraagbaakMessenger(Messenger):
         read = read_more_payload(payload)
         wanted = read[1] if read else []
         buttons = [b for b in (button_for_payload(kb, p) for p in wanted) if b]
-        if read is None or not buttons or len(buttons) != len(wanted):
-            await out.send_text_message(sender_id, kb.message("onbekende_knop"))  # forged or outdated
-            return
-        await out.send_page(sender_id, messenger_page("", buttons, read[0]))
+        try:
+            if read is None or not buttons or len(buttons) != len(wanted):
+                await out.send_text_message(sender_id, kb.message("onbekende_knop"))  # forged or outdated
+                return
+            await out.send_page(sender_id, messenger_page("", buttons, read[0]))
+        except DeliveryFailed as error:
+            await out.give_up(sender_id, error)
 
     async def _handle_user_message(
         self, raw_text: str, sender_id: str, metadata: Dict[str, Any] | None
@@ -176,8 +246,9 @@ class VraagbaakMessenger(Messenger):
         await out.send_action(sender_id, sender_action="mark_seen")
         await out.send_action(sender_id, sender_action="typing_on")
         try:
+            conversation = conversation_id(self.name(), sender_id)
             await self.on_new_message(
-                UserMessage(text, out, sender_id, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, out, conversation, input_channel=self.name(), metadata=metadata)
             )
         except Exception as error:  # noqa: BLE001 - Meta re-sends failed calls; one failed reply must not repeat
             logger.error("Messenger: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
@@ -216,6 +287,7 @@ class VraagbaakFacebookInput(FacebookInput):
         super().__init__(fb_verify, fb_secret, fb_access_token)
         self.api_url = api_url
         self.api_version = api_version
+        self.replays: Replays = replays_for()
 
     def client(self) -> MessengerClient:
         """A Send API client for this page."""
@@ -242,14 +314,19 @@ class VraagbaakFacebookInput(FacebookInput):
         async def token_verification(request: Request) -> HTTPResponse:
             return self.verification(request)
 
-        @fb_webhook.route("/webhook", methods=["POST"])
+        @fb_webhook.route("/webhook", methods=["POST"], stream=True)
         async def webhook(request: Request) -> HTTPResponse:
-            if not signature_valid(self.fb_secret, request.body, request.headers):
+            if not any(request.headers.get(header) for header, _ in SIGNATURE_HEADERS):
+                return response.text("forbidden", status=403)  # unsigned: refused before the body is read
+            body = await capped_body(request, MAX_BODY_BYTES)
+            if body is None:
+                return too_large()
+            if not signature_valid(self.fb_secret, body, request.headers):
                 return response.text("forbidden", status=403)
-            payload = request.json
-            if isinstance(payload, dict):
-                messenger = VraagbaakMessenger(self.client(), on_new_message)
-                await messenger.handle(payload, self.get_metadata(request))
+            # A malformed but signed call gets 200 without an answer: Meta would resend it otherwise.
+            payload = json_object(body) or {}
+            messenger = VraagbaakMessenger(self.client(), on_new_message, self.replays)
+            await messenger.handle(payload, self.get_metadata(request))
             return response.text("success")
 
         return fb_webhook

@@ -13,7 +13,7 @@ from sanic.exceptions import InvalidUsage, PayloadTooLarge
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import blueprint_with_health
+from vraagbaak.adapters.channels import blueprint_with_health, conversation_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, TOO_LONG, clean_user_text, input_problem
 
@@ -79,7 +79,7 @@ class SafeRestInput(RestInput):
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            sender_id = await self._extract_sender(request)
+            sender_id = str(await self._extract_sender(request))  # raises when missing
             text = self._extract_message(request) or ""
             if input_problem(text) == TOO_LONG:
                 # Answered here: the pipeline would say the same at many times the cost, and store the text.
@@ -91,7 +91,7 @@ class SafeRestInput(RestInput):
                         UserMessage(
                             text,
                             collector,
-                            sender_id,
+                            conversation_id(self.name(), sender_id),
                             input_channel=self._extract_input_channel(request),
                             metadata=self.get_metadata(request),
                         )
@@ -111,7 +111,9 @@ class SafeRestInput(RestInput):
                         "REST: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
                     )
                     return response.json(dutch_reply("technisch_probleem"), status=503)
-            return response.json(collector.messages or dutch_reply("technisch_probleem"))
+            # The caller knows its conversation by its own sender id, not by Rasa's namespaced one.
+            replies = [{**message, "recipient_id": sender_id} for message in collector.messages]
+            return response.json(replies or dutch_reply("technisch_probleem"))
 
         @webhook.exception(InvalidUsage, PayloadTooLarge)
         async def unreadable_request(request: Request, exception: Exception) -> HTTPResponse:

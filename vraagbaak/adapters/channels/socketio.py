@@ -19,6 +19,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint
 
+from vraagbaak.adapters.channels import conversation_id, platform_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
 
@@ -40,6 +41,12 @@ def _metadata(raw: Any) -> Dict[str, Any]:
 
 class VraagbaakSocketIOOutput(SocketIOOutput):
     """Sends custom payloads as {"custom": ...}, like every other bot message."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        # Rasa addresses "socketio:<session>"; the room is the session. Other channels' ids reach no room.
+        room = platform_id(VraagbaakSocketIOInput.name(), socket_id)
+        if room is not None:
+            await self.sio.emit(self.bot_message_evt, response, room=room)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         await self._send_message(recipient_id, {"custom": json_message})
@@ -68,8 +75,12 @@ class VraagbaakSocketIOInput(SocketIOInput):
             proposed = data.get("session_id")
             if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
                 data["session_id"] = uuid.uuid4().hex  # odd ids would become tracker keys and log lines
+            previous = confirmed.get(sid)
             confirmed[sid] = data["session_id"]
             if self.session_persistence:
+                if previous is not None and previous != data["session_id"]:
+                    # One session per socket: it stops receiving the replies of the one it had.
+                    await sio.leave_room(sid, previous, namespace=self.namespace)
                 await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
             await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
 
@@ -94,7 +105,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
             message = UserMessage(
                 text,
                 VraagbaakSocketIOOutput(sio, self.bot_message_evt),
-                session_id if self.session_persistence else sid,
+                conversation_id(self.name(), session_id if self.session_persistence and session_id else sid),
                 input_channel=self.name(),
                 metadata=_metadata(data.get(self.metadata_key)),
             )

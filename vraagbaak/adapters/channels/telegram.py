@@ -15,19 +15,28 @@ import asyncio
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Sequence, Tuple
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, NamedTuple, Sequence
 
+import aiohttp
 from aiogram import Bot
 from aiogram.bot.api import TELEGRAM_PRODUCTION, TelegramAPIServer
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from aiogram.utils.exceptions import TelegramAPIError
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.exceptions import RetryAfter, TelegramAPIError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import required_settings
+from vraagbaak.adapters.channels import (
+    capped_body,
+    conversation_id,
+    header_bytes,
+    json_object,
+    required_settings,
+    too_large,
+)
+from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
 from vraagbaak.adapters.channels.formatting import (
     TELEGRAM_LIMIT,
     Button,
@@ -35,6 +44,7 @@ from vraagbaak.adapters.channels.formatting import (
     utf16_length,
     without_marker,
 )
+from vraagbaak.adapters.channels.replays import Replays, replays_for
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -46,6 +56,26 @@ REQUIRED = ("access_token", "webhook_url", "secret_token")
 COMMANDS = {"/start": "/chat_groet", "/help": "/chat_wat_kan_je"}
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 TELEGRAM_ERRORS = (TelegramAPIError, OSError, asyncio.TimeoutError)
+# An update is a few KB (a text is at most 4096 characters); far more is not from Telegram.
+MAX_UPDATE_BYTES = 256 * 1024
+# Messages that carry no text to read; these get the short "I can only read text" reply.
+NON_TEXT = frozenset(
+    (
+        "photo",
+        "video",
+        "voice",
+        "audio",
+        "sticker",
+        "location",
+        "venue",
+        "contact",
+        "document",
+        "animation",
+        "video_note",
+        "poll",
+        "dice",
+    )
+)
 
 
 def vertical_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -61,17 +91,42 @@ def telegram_parts(text: str) -> List[str]:
     return split_text(text, TELEGRAM_LIMIT, utf16_length)
 
 
-def incoming(update: Update) -> Tuple[str, str, str | None] | None:
-    """(chat id, text for the bot, callback query id) of an update, or None when there is nothing to answer."""
-    query = update.callback_query
+class Incoming(NamedTuple):
+    """What an update asks: the chat, the text for the bot (None: not text), a pressed button's query id."""
+
+    chat_id: str
+    text: str | None
+    callback_id: str | None = None
+
+
+def chat_of(message: Any) -> str | None:
+    """The chat id of a message object, or None when it is missing or malformed."""
+    chat = message.get("chat") if isinstance(message, dict) else None
+    chat_id = chat.get("id") if isinstance(chat, dict) else None
+    if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)) or chat_id == "":
+        return None
+    return str(chat_id)
+
+
+def incoming(update: Mapping[str, Any]) -> Incoming | None:
+    """What to answer for an update, or None when there is nothing to answer (or it is malformed)."""
+    query = update.get("callback_query")
     if query is not None:
-        if query.message is None or query.data is None:
+        chat_id = chat_of(query.get("message")) if isinstance(query, dict) else None
+        if chat_id is None or not isinstance(query.get("data"), str):
             return None  # inline-mode and game callbacks have no chat to answer in
-        return str(query.message.chat.id), str(query.data), str(query.id)
-    message = update.message or update.edited_message
-    if message is None or message.text is None:
-        return None  # photos, stickers, channel posts: nothing to look up
-    return str(message.chat.id), COMMANDS.get(message.text.strip(), message.text), None
+        query_id = query.get("id")
+        return Incoming(chat_id, query["data"], query_id if isinstance(query_id, str) else None)
+    message = update.get("message") or update.get("edited_message")
+    chat_id = chat_of(message)
+    if chat_id is None or not isinstance(message, dict):
+        return None  # channel posts, or a malformed update
+    text = message.get("text", message.get("caption"))  # a caption is what the user wrote
+    if text is None:
+        return Incoming(chat_id, None) if NON_TEXT.intersection(message) else None
+    if not isinstance(text, str):
+        return None
+    return Incoming(chat_id, COMMANDS.get(text.strip(), text))
 
 
 async def acknowledge(out: Bot, callback_id: str) -> None:
@@ -82,17 +137,42 @@ async def acknowledge(out: Bot, callback_id: str) -> None:
         logger.warning("Telegram: knopdruk bevestigen mislukt (%s).", type(error).__name__)
 
 
-class VraagbaakTelegramOutput(TelegramOutput):
-    """Sends replies through the Bot API; the API base URL is configurable."""
+class VraagbaakTelegramOutput(CompleteOrNothing, TelegramOutput):
+    """Sends replies through the Bot API, completely or not at all; the API base URL is configurable."""
 
-    def __init__(self, access_token: str | None, api_url: str | None = None) -> None:
+    def __init__(
+        self,
+        access_token: str | None,
+        api_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+    ) -> None:
         server = TelegramAPIServer.from_base(api_url) if api_url else TELEGRAM_PRODUCTION
         Bot.__init__(self, access_token, server=server)
+        self.access_token, self.api_url = access_token, api_url
+        if session is not None:
+            self._session = session
+
+    def for_message(self) -> VraagbaakTelegramOutput:
+        """A fresh output for one incoming message (it tracks that answer), sharing this HTTP session."""
+        return VraagbaakTelegramOutput(self.access_token, self.api_url, self.session)
+
+    async def send_part(self, chat_id: str, text: str, **kwargs: Any) -> None:
+        """One sendMessage, retried after Telegram's retry_after."""
+
+        async def attempt() -> None:
+            try:
+                await self.send_message(chat_id, text, **kwargs)
+            except RetryAfter as limited:
+                raise RateLimited(float(limited.timeout)) from limited
+            except TELEGRAM_ERRORS as error:
+                raise DeliveryFailed(type(error).__name__) from error
+
+        await with_retries(attempt, "Telegram")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send the text unchanged, in parts under the limit."""
         for part in telegram_parts(text):
-            await self.send_message(recipient_id, part)
+            await self.send_part(recipient_id, part)
 
     async def send_text_with_buttons(
         self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
@@ -101,14 +181,17 @@ class VraagbaakTelegramOutput(TelegramOutput):
         # Telegram refuses an empty text, so a keyboard without text gets the typing hint.
         parts = telegram_parts(text) or [knowledge_base().message("keuze_hint")]
         for part in parts[:-1]:
-            await self.send_message(recipient_id, part)
-        await self.send_message(recipient_id, parts[-1], reply_markup=vertical_keyboard(buttons))
+            await self.send_part(recipient_id, part)
+        await self.send_part(recipient_id, parts[-1], reply_markup=vertical_keyboard(buttons))
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
         """Custom Telegram calls, minus the bot's internal marker."""
         rest = without_marker(json_message)
         if rest:
-            await super().send_custom_json(recipient_id, rest, **kwargs)
+            try:
+                await super().send_custom_json(recipient_id, rest, **kwargs)
+            except TELEGRAM_ERRORS as error:
+                raise DeliveryFailed(type(error).__name__) from error
 
     async def register_webhook(self, url: str, secret_token: str) -> bool:
         """setWebhook with a secret token (aiogram 2.15 predates that parameter, so it goes in raw)."""
@@ -148,6 +231,7 @@ class VraagbaakTelegramInput(TelegramInput):
         super().__init__(access_token, verify, webhook_url, debug_mode=False)
         self.secret_token = secret_token
         self.api_url = api_url
+        self.replays: Replays = replays_for()
 
     def get_output_channel(self) -> VraagbaakTelegramOutput:
         """The output channel; Rasa's version also set the webhook here, in a second event loop."""
@@ -159,7 +243,7 @@ class VraagbaakTelegramInput(TelegramInput):
         return (
             bool(self.secret_token)
             and sent is not None
-            and hmac.compare_digest(sent.encode("utf-8"), self.secret_token.encode("utf-8"))
+            and hmac.compare_digest(header_bytes(sent), self.secret_token.encode("utf-8"))
         )
 
     async def start(self, out: VraagbaakTelegramOutput) -> None:
@@ -189,36 +273,45 @@ class VraagbaakTelegramInput(TelegramInput):
         async def health(_: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @telegram_webhook.route("/webhook", methods=["POST"])
+        @telegram_webhook.route("/webhook", methods=["POST"], stream=True)
         async def message(request: Request) -> HTTPResponse:
+            # The secret is in a header: checked before a byte of the body is read.
             if not self.has_secret(request):
                 return response.text("forbidden", status=403)
-            body = request.json
-            if not isinstance(body, dict):
-                return response.text("bad request", status=400)
-            found = incoming(Update(**body))
-            if found:
-                await self.handle(found, out, on_new_message, request)
+            body = await capped_body(request, MAX_UPDATE_BYTES)
+            if body is None:
+                return too_large()
+            update = json_object(body) or {}
+            found = incoming(update)
+            # A malformed update gets 200 too: Telegram would resend it forever otherwise.
+            if found and await self.first_time(update):
+                await self.handle(found, out.for_message(), on_new_message, request)
             return response.text("success")
 
         return telegram_webhook
 
+    async def first_time(self, update: Mapping[str, Any]) -> bool:
+        """False for an update answered before (Telegram resends when the webhook is slow)."""
+        update_id = update.get("update_id")
+        return not isinstance(update_id, int) or await self.replays.first_time(f"telegram:{update_id}")
+
     async def handle(
         self,
-        found: Tuple[str, str, str | None],
+        found: Incoming,
         out: VraagbaakTelegramOutput,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         request: Request,
     ) -> None:
-        """Acknowledge a button press, then let the bot answer."""
-        chat_id, raw_text, callback_id = found
-        text = clean_user_text(raw_text)
-        if callback_id:
-            await acknowledge(out, callback_id)
+        """Acknowledge a button press, then let the bot answer; a message without text gets a short reply."""
+        if found.callback_id:
+            await acknowledge(out, found.callback_id)
+        sender = conversation_id(self.name(), found.chat_id)
+        if found.text is None:
+            await out.send_response(sender, {"text": knowledge_base().message("alleen_tekst")})
+            return
+        text = clean_user_text(found.text)
         try:
             metadata = self.get_metadata(request)
-            await on_new_message(
-                UserMessage(text, out, chat_id, input_channel=self.name(), metadata=metadata)
-            )
+            await on_new_message(UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata))
         except Exception as error:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
             logger.error("Telegram: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))

@@ -8,6 +8,7 @@ from typing import Any, Dict
 from sanic.exceptions import InvalidUsage
 from sanic.request import Request
 
+from vraagbaak.adapters.channels import header_bytes
 from vraagbaak.adapters.channels.rest import SafeRestInput
 from vraagbaak.core.settings import MIN_SECRET_LENGTH, REST_TOKEN_ENV, ConfigError
 
@@ -44,7 +45,7 @@ class TokenRestInput(SafeRestInput):
 
     def token_ok(self, request: Request) -> bool:
         """Constant-time comparison with the configured token."""
-        return hmac.compare_digest(_bearer_token(request).encode(), self._token.encode())
+        return hmac.compare_digest(header_bytes(_bearer_token(request)), self._token.encode())
 
     async def _extract_sender(self, req: Request) -> str | None:
         if not self.token_ok(req):

@@ -24,8 +24,16 @@ from sanic.response import HTTPResponse
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from vraagbaak.adapters.channels import blueprint_with_health, required_settings
+from vraagbaak.adapters.channels import (
+    blueprint_with_health,
+    capped_body,
+    conversation_id,
+    required_settings,
+    too_large,
+)
+from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
 from vraagbaak.adapters.channels.formatting import TWILIO_LIMIT, numbered_choices, split_text, without_marker
+from vraagbaak.adapters.channels.replays import Replays, replays_for
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -38,6 +46,10 @@ WHATSAPP = "whatsapp:"
 REQUIRED = ("account_sid", "auth_token", "twilio_number", "webhook_url")
 # An empty TwiML response: the replies go out through the REST API, not in the webhook answer.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+# A Twilio form is a few KB (a body is at most 1600 characters); the signature covers the whole form, so
+# the size is bounded before anything is parsed or hashed.
+MAX_FORM_BYTES = 64 * 1024
+TOO_MANY_REQUESTS = 429
 
 
 def sender_for(number: str, recipient: str) -> str:
@@ -46,9 +58,15 @@ def sender_for(number: str, recipient: str) -> str:
     return WHATSAPP + bare if recipient.startswith(WHATSAPP) else bare
 
 
-def form_parameters(request: Request) -> RequestParameters:
+def form_parameters(body: bytes) -> RequestParameters:
     """The form, keeping blank values: Twilio signs them too, and Sanic's request.form drops them."""
-    return RequestParameters(parse_qs(request.body.decode("utf-8"), keep_blank_values=True))
+    return RequestParameters(parse_qs(body.decode("utf-8"), keep_blank_values=True))
+
+
+def without_text(form: RequestParameters) -> bool:
+    """A photo, voice message, sticker or location without a caption: nothing to read."""
+    media = first(form, "NumMedia") or "0"
+    return not (first(form, "Body") or "").strip() and (media != "0" or first(form, "Latitude") is not None)
 
 
 def first(form: RequestParameters, name: str) -> str | None:
@@ -57,7 +75,7 @@ def first(form: RequestParameters, name: str) -> str | None:
     return values[0] if values else None
 
 
-class VraagbaakTwilioOutput(TwilioOutput):
+class VraagbaakTwilioOutput(CompleteOrNothing, TwilioOutput):
     """Sends texts under Twilio's limit; buttons become a numbered list with a typing hint."""
 
     def __init__(
@@ -72,14 +90,20 @@ class VraagbaakTwilioOutput(TwilioOutput):
             self.api.base_url = api_url.rstrip("/")
 
     async def _send_message(self, message_data: Dict[str, Any]) -> Any:
-        # Twilio's client blocks; in a thread the server keeps answering other users meanwhile.
-        try:
-            return await asyncio.to_thread(self.messages.create, **message_data)
-        except TwilioRestException as error:
-            logger.error("Twilio weigerde een bericht (code %s).", error.code)
-        except (TwilioException, OSError) as error:
-            logger.error("Twilio niet bereikbaar (%s).", type(error).__name__)
-        return None
+        """One message, retried after a rate limit; DeliveryFailed when Twilio keeps refusing it."""
+
+        async def attempt() -> Any:
+            # Twilio's client blocks; in a thread the server keeps answering other users meanwhile.
+            try:
+                return await asyncio.to_thread(self.messages.create, **message_data)
+            except TwilioRestException as error:
+                if error.status == TOO_MANY_REQUESTS:
+                    raise RateLimited() from error
+                raise DeliveryFailed(f"Twilio weigerde een bericht (code {error.code})") from error
+            except (TwilioException, OSError) as error:
+                raise DeliveryFailed(f"Twilio niet bereikbaar ({type(error).__name__})") from error
+
+        return await with_retries(attempt, "Twilio")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send the text unchanged, in parts under the limit."""
@@ -132,6 +156,7 @@ class VraagbaakTwilioInput(TwilioInput):
         super().__init__(account_sid, auth_token, twilio_number, debug_mode=False)
         self.webhook_url = webhook_url
         self.api_url = api_url
+        self.replays: Replays = replays_for()
 
     def get_output_channel(self) -> VraagbaakTwilioOutput:
         """The output channel for one incoming message."""
@@ -148,35 +173,50 @@ class VraagbaakTwilioInput(TwilioInput):
         """GET / (health) and POST /webhook, which answers 403 to unsigned or forged requests."""
         twilio_webhook = blueprint_with_health("vraagbaak_twilio_webhook")
 
-        @twilio_webhook.route("/webhook", methods=["POST"])
+        @twilio_webhook.route("/webhook", methods=["POST"], stream=True)
         async def message(request: Request) -> HTTPResponse:
+            if not request.headers.get(SIGNATURE_HEADER):
+                return response.text("forbidden", status=403)  # unsigned: refused before the body is read
+            body = await capped_body(request, MAX_FORM_BYTES)
+            if body is None:
+                return too_large()
             try:
-                form = form_parameters(request)
+                form = form_parameters(body)
             except UnicodeDecodeError:
                 return response.text("forbidden", status=403)
             if not self.is_signed(request, form):
                 return response.text("forbidden", status=403)
             sender = first(form, "From")
-            if sender:
-                await self.handle(sender, first(form, "Body") or "", on_new_message, request)
+            if sender and await self.first_time(form):
+                await self.handle(sender, form, on_new_message, request)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
         return twilio_webhook
 
+    async def first_time(self, form: RequestParameters) -> bool:
+        """False for a message answered before (Twilio retries a webhook that answers slowly)."""
+        sid = first(form, "MessageSid")
+        return not sid or await self.replays.first_time(f"twilio:{sid}")
+
     async def handle(
         self,
         sender: str,
-        text: str,
+        form: RequestParameters,
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         request: Request,
     ) -> None:
         """Let the bot answer; a failure is logged, not turned into a Twilio retry."""
-        text = clean_user_text(text).replace(
-            "¡", "@"
-        )  # some SMS carriers turn @ into ¡ (as in Rasa's channel)
+        out = self.get_output_channel()
+        conversation = conversation_id(self.name(), sender)
+        if without_text(form):
+            await out.send_response(conversation, {"text": knowledge_base().message("alleen_tekst")})
+            return
+        # Some SMS carriers turn @ into ¡ (as in Rasa's channel).
+        text = clean_user_text(first(form, "Body") or "").replace("¡", "@")
         try:
             metadata = self.get_metadata(request)
-            out = self.get_output_channel()
-            await on_new_message(UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata))
+            await on_new_message(
+                UserMessage(text, out, conversation, input_channel=self.name(), metadata=metadata)
+            )
         except Exception as error:  # noqa: BLE001 - the user gets no reply either way; keep the webhook healthy
             logger.error("Twilio: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
