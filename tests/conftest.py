@@ -8,6 +8,7 @@ import pytest
 import requests
 import yaml
 
+from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
 from vraagbaak.ops.processes import RunningServers, running_servers
@@ -72,10 +73,11 @@ class Servers:
         assert response.status_code == 200, response.text
         return list(response.json())
 
-    def tracker(self, sender: str) -> Dict[str, Any]:
-        """The stored tracker, through the (test-only) HTTP API."""
+    def tracker(self, sender: str, channel: str = "rest") -> Dict[str, Any]:
+        """The stored tracker of this channel's sender, through the (test-only) HTTP API."""
+        conversation = conversation_id(channel, sender)
         response = requests.get(
-            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=10
+            f"{self.rasa_url}/conversations/{conversation}/tracker", params={"token": self.token}, timeout=10
         )
         response.raise_for_status()
         return dict(response.json())

@@ -22,6 +22,7 @@ import requests
 from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient
 from tests.conftest import answer_parts, ask_until_clarified
 from tests.e2e.socketio_client import SocketIO, run_socketio
+from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.staff.bench_cluster import question_for, run_load, topic_of
 
@@ -407,8 +408,9 @@ def test_api_needs_a_valid_jwt_and_shows_only_your_own_tracker(
     cluster: ClusterClient, direct_rasa: Any
 ) -> None:
     url, secret = direct_rasa
-    alice, bob = new_sender(), new_sender()
-    cluster.send(alice, "Wat met de pooiers?")
+    sender = new_sender()
+    cluster.send(sender, "Wat met de pooiers?")
+    alice, bob = conversation_id("rest", sender), conversation_id("rest", new_sender())
     tracker = f"{url}/conversations/{alice}/tracker"
     assert requests.get(tracker, timeout=10).status_code == 401
     assert requests.get(f"{url}/status", timeout=10).status_code == 401

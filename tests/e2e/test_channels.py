@@ -76,6 +76,14 @@ class Call:
     method: str
     query: Dict[str, List[str]]
     data: Dict[str, Any]
+    status: int = 200  # what the fake answered; a planned failure is >= 400
+
+    @property
+    def is_message(self) -> bool:
+        """A message to a user (not getMe, a sender action or a button acknowledgement)."""
+        if self.service == "telegram":
+            return self.method == "sendMessage"
+        return self.service == "twilio" or "message" in self.data
 
     @property
     def recipient(self) -> str | None:
@@ -92,6 +100,7 @@ class FakeApis:
 
     def __init__(self) -> None:
         self.calls: List[Call] = []
+        self.planned: Dict[tuple, List[tuple | None]] = {}  # (service, recipient) -> answers to give
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -109,6 +118,7 @@ class FakeApis:
                     data = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 call = fake.record(url.path, parse_qs(url.query), data)
                 status, answer = fake.answer(call)
+                call.status = status
                 raw = json.dumps(answer).encode("utf-8")
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -132,8 +142,17 @@ class FakeApis:
             self.calls.append(call)
         return call
 
-    @staticmethod
-    def answer(call: Call) -> tuple:
+    def plan(self, service: str, recipient: str, *answers: tuple | None) -> None:
+        """The next messages to this recipient get these (status, body) answers in turn; None: the normal one."""
+        with self.lock:
+            self.planned[(service, recipient)] = list(answers)
+
+    def answer(self, call: Call) -> tuple:
+        with self.lock:
+            planned = self.planned.get((call.service, call.recipient)) if call.is_message else None
+            override = planned.pop(0) if planned else None
+        if override is not None:
+            return override
         if call.service == "telegram":
             return 200, {"ok": True, "result": telegram_result(call)}
         if call.service == "twilio":

@@ -17,6 +17,7 @@ import requests
 
 from tests.conftest import MODEL, answer_parts, post_rest_body
 from tests.e2e.socketio_client import SocketIO, run_socketio
+from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES
 from vraagbaak.ops.processes import (
@@ -58,9 +59,10 @@ class Stack:
         """POST a body as it is (JSON that Python's encoder would never write)."""
         return post_rest_body(self.rasa_url, body)
 
-    def tracker_text(self, sender: str) -> str:
+    def tracker_text(self, sender: str, channel: str = "rest") -> str:
+        conversation = conversation_id(channel, sender)
         response = requests.get(
-            f"{self.rasa_url}/conversations/{sender}/tracker", params={"token": self.token}, timeout=10
+            f"{self.rasa_url}/conversations/{conversation}/tracker", params={"token": self.token}, timeout=10
         )
         response.raise_for_status()
         return response.text
@@ -198,7 +200,7 @@ def test_socketio_cannot_write_into_another_session(stack: Stack, kb: KnowledgeB
         return session
 
     victim_session = run_socketio(stack.rasa_url, victim)
-    before = stack.tracker_text(victim_session)
+    before = stack.tracker_text(victim_session, "socketio")
 
     async def attacker(sio: SocketIO) -> List[List[Dict[str, Any]]]:
         unconfirmed = await sio.ask(victim_session, secret)  # before any session_request
@@ -208,7 +210,7 @@ def test_socketio_cannot_write_into_another_session(stack: Stack, kb: KnowledgeB
 
     for messages in run_socketio(stack.rasa_url, attacker):
         assert texts(messages) == [kb.message("sessie_ongeldig")]
-    after = stack.tracker_text(victim_session)
+    after = stack.tracker_text(victim_session, "socketio")
     assert secret not in after and after == before
 
 

@@ -357,7 +357,7 @@ def site_log(site: Site) -> str:
 
 def tracker_text(site: Site, sender: str) -> str:
     assert site.servers is not None
-    return json.dumps(site.servers.tracker(sender), ensure_ascii=False)
+    return json.dumps(site.servers.tracker(sender, "socketio"), ensure_ascii=False)
 
 
 def test_quick_exit_button_wipes_and_leaves(session: Session, kb: KnowledgeBase) -> None:
