@@ -46,9 +46,10 @@ WHATSAPP = "whatsapp:"
 REQUIRED = ("account_sid", "auth_token", "twilio_number", "webhook_url")
 # An empty TwiML response: the replies go out through the REST API, not in the webhook answer.
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
-# A Twilio form is a few KB (a body is at most 1600 characters); the signature covers the whole form, so
-# the size is bounded before anything is parsed or hashed.
-MAX_FORM_BYTES = 64 * 1024
+# A Twilio form is a few KB (a WhatsApp text is at most 4096 characters); the signature covers the whole
+# form, so the size is bounded before anything is parsed or hashed. The margin lets a pasted document
+# still get the Dutch "too long" reply, as on the other channels.
+MAX_FORM_BYTES = 256 * 1024
 TOO_MANY_REQUESTS = 429
 
 
