@@ -379,3 +379,24 @@ def test_a_socket_that_changes_session_stops_receiving_the_old_one(rasa: Running
         return await sio.bot_messages(quiet=1.0, first=2.0)
 
     assert run_socketio(rasa.rasa_url, switcher) == []
+
+
+def test_the_widget_forgets_its_conversation_with_a_beacon_to_socketio(rasa: RunningServers) -> None:
+    """Quick exit: the REST channel no longer reaches a widget conversation, socket.io's own route does."""
+    secret = f"hallo geheim-{uuid.uuid4().hex[:8]}"
+
+    async def visitor(sio: SocketIO) -> str:
+        session = await sio.session(f"vb_{uuid.uuid4().hex[:20]}")
+        assert await sio.ask(session, secret)
+        return session
+
+    session = run_socketio(rasa.rasa_url, visitor)
+    url = f"{rasa.rasa_url}/webhooks/socketio/forget"
+    beacon = {"Content-Type": "text/plain"}  # what navigator.sendBeacon sends
+    for body in ({"sender": session, "message": "hallo"}, {"sender": "kort", "message": "/gesprek_vergeten"}):
+        assert requests.post(url, data=json.dumps(body), headers=beacon, timeout=30).status_code == 400
+    rest = {"sender": session, "message": "/gesprek_vergeten"}
+    assert requests.post(f"{rasa.rasa_url}/webhooks/rest/webhook", json=rest, timeout=60).status_code == 200
+    assert secret in tracker_text(rasa, "socketio", session), "REST cannot reach the widget's conversation"
+    assert requests.post(url, data=json.dumps(rest), headers=beacon, timeout=60).status_code == 204
+    assert secret not in tracker_text(rasa, "socketio", session)

@@ -15,18 +15,23 @@ import re
 import uuid
 from typing import Any, Awaitable, Callable, Dict
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import conversation_id, platform_id
+from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
 
 # What the widget proposes: its socket id, or after a reload the id it kept in sessionStorage.
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+FORGET_PAYLOAD = f"/{FORGET_INTENT}"
+MAX_FORGET_BYTES = 1024
 
 
 def _metadata(raw: Any) -> Dict[str, Any]:
@@ -119,6 +124,29 @@ class VraagbaakSocketIOInput(SocketIOInput):
 
         async def disconnect(sid: str) -> None:
             confirmed.pop(sid, None)
+
+        @blueprint.route("/forget", methods=["POST"])
+        async def forget(request: Request) -> HTTPResponse:
+            # The widget's quick exit: a beacon survives the tab going away, a socket frame sent then is often
+            # lost. Only "forget", only in socket.io's own namespace: whoever knows the session id could do the
+            # same over the socket.
+            body = json_object(request.body) if len(request.body) <= MAX_FORGET_BYTES else None
+            session_id = (body or {}).get("sender")
+            if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+                return response.text("bad request", status=400)
+            if (body or {}).get("message") != FORGET_PAYLOAD:
+                return response.text("bad request", status=400)
+            conversation = conversation_id(self.name(), session_id)
+            try:
+                await on_new_message(
+                    UserMessage(
+                        FORGET_PAYLOAD, CollectingOutputChannel(), conversation, input_channel=self.name()
+                    )
+                )
+            except Exception as error:  # noqa: BLE001 (the tab is gone; the log gets the event, no text)
+                logger.error("socket.io: vergeten mislukt (%s)", type(error).__name__)
+                return response.text("error", status=503)
+            return response.empty()
 
         # Replace Rasa's handlers for these events (python-socketio keeps one handler per event).
         sio.on("session_request", handler=session_request, namespace=self.namespace)
