@@ -231,12 +231,18 @@
     });
   }
 
+  // The socket.io channel escapes Markdown marks with a backslash (and ends lines with "\" for
+  // Markdown widgets); this widget shows plain text, so it drops exactly those backslashes.
+  function fromMarkdownSafe(text) {
+    return text.replace(/\\([!-\/:-@\[-`{-~\n])/g, "$1");
+  }
+
   // Keep only what we understand from a bot_uttered payload (Rasa's socketio channel sends
   // buttons as "quick_replies"; accept "buttons" too) and the official-answer marker.
   function cleanBotMessage(data) {
     if (!data || typeof data !== "object") return null;
     var msg = {};
-    if (typeof data.text === "string" && data.text.trim()) msg.text = data.text;
+    if (typeof data.text === "string" && data.text.trim()) msg.text = fromMarkdownSafe(data.text);
     var raw = Array.isArray(data.quick_replies) ? data.quick_replies : data.buttons;
     if (Array.isArray(raw)) {
       msg.buttons = raw.filter(function (b) {
