@@ -231,10 +231,11 @@
     });
   }
 
-  // The socket.io channel escapes Markdown marks with a backslash (and ends lines with "\" for
-  // Markdown widgets); this widget shows plain text, so it drops exactly those backslashes.
+  // The socket.io channel makes text safe for Markdown widgets (vraagbaak/adapters/channels/
+  // formatting.py, markdown_safe): two spaces before a line break, a backslash before a few marks.
+  // This widget shows plain text, so it removes exactly those again.
   function fromMarkdownSafe(text) {
-    return text.replace(/\\([!-\/:-@\[-`{-~\n])/g, "$1");
+    return text.replace(/  \n(?!\n)/g, "\n").replace(/\\([\\`*_\[\]~|+#>.)-])/g, "$1");
   }
 
   // Keep only what we understand from a bot_uttered payload (Rasa's socketio channel sends

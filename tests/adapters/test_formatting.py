@@ -379,21 +379,25 @@ def test_markdown_safe_text_gives_back_every_official_text_exactly(kb: Knowledge
 
 
 def test_markdown_safe_marks_list_lines_and_markdown_characters() -> None:
-    text = "Zoals:\n\n• een\n• twee\n- een sekswerker\n1. *niet* _vet_ [link](x) <b> `c` \\ &amp;"
+    text = "Zoals:\n\n• een\n• twee\n- een sekswerker\n1. *niet* _vet_ [link](x) `c` \\ ~~weg~~ |t|\n# kop\n> citaat"
     marked = markdown_safe(text)
-    # List lines end in a hard break ("\" + newline); paragraphs stay apart; every mark is a backslash.
-    assert marked.split("\n\n")[1].splitlines() == [
-        "• een\\",
-        "• twee\\",
-        "\\- een sekswerker\\",
-        "1\\. \\*niet\\* \\_vet\\_ \\[link\\](x) \\<b\\> \\`c\\` \\\\ \\&amp;",
+    # List lines end in a hard break (two spaces); paragraphs stay apart; marks are backslashes.
+    assert marked.split("\n\n")[1].split("\n") == [
+        "• een  ",
+        "• twee  ",
+        "\\- een sekswerker  ",
+        "1\\. \\*niet\\* \\_vet\\_ \\[link\\](x) \\`c\\` \\\\ \\~\\~weg\\~\\~ \\|t\\|  ",
+        "\\# kop  ",
+        "\\> citaat",
     ]
     assert from_markdown_safe(marked) == text
 
 
-def test_text_without_markdown_characters_only_gets_hard_breaks() -> None:
-    assert (
-        markdown_safe("Klaar. Ik heb dit gesprek vergeten en gewist.")
-        == "Klaar. Ik heb dit gesprek vergeten en gewist."
-    )
-    assert from_markdown_safe("een\\\ntwee") == "een\ntwee"
+@pytest.mark.parametrize("text", ["a \nb", "a  \nb", "a\n  \nb", "a\\.b\\x", "a  \n\nb", "\\\\*"])
+def test_markdown_safe_round_trip_keeps_odd_spacing_and_backslashes(text: str) -> None:
+    assert from_markdown_safe(markdown_safe(text)) == text
+
+
+def test_text_without_markdown_characters_is_unchanged() -> None:
+    plain = "Klaar. Ik heb dit gesprek vergeten en gewist. We beginnen opnieuw."
+    assert markdown_safe(plain) == plain
