@@ -16,7 +16,9 @@ import pytest
 import requests
 
 from tests.conftest import MODEL
+from tests.e2e.socketio_client import SocketIO, run_socketio
 from tests.e2e.test_widget import CHROMIUM_ARGS, TIMEOUT_MS, require_browser
+from vraagbaak.adapters.channels.formatting import from_markdown_safe
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import Settings
@@ -299,3 +301,26 @@ def test_without_the_page_policy_the_widget_would_contact_google(stack: Stack, b
         assert visit.blocked_by_policy() == set()
     finally:
         visit.close()
+
+
+def test_socketio_opening_is_silent_but_a_later_empty_message_is_answered(
+    stack: Stack, kb: KnowledgeBase
+) -> None:
+    topic = next(t for t in kb.topics if t.official_question == QUESTION)
+
+    async def dialogue(sio: SocketIO) -> Tuple[List[Dict[str, Any]], ...]:
+        session = await sio.session()
+        await sio.emit("user_uttered", {"customData": {}, "session_id": session})  # rasa-webchat opening
+        opening = await sio.bot_messages(first=5)
+        answer = await sio.ask(session, QUESTION)
+        # Pressing send on an empty box later: the visitor did something, so the bot explains.
+        empty = await sio.ask(session, "")
+        return opening, answer, empty
+
+    opening, answer, empty = run_socketio(stack.rasa_url, dialogue)
+    assert opening == []
+    texts = [m["text"] for m in answer if "text" in m]
+    assert kb.message("invoer_leeg") not in texts, "a late reply to the opening"
+    # The channel's Markdown-safe text gives back the official answer exactly.
+    assert from_markdown_safe("\n\n".join(texts[: topic.answer_text.count("\n\n") + 1])) == topic.answer_text
+    assert [m["text"] for m in empty if "text" in m] == [kb.message("invoer_leeg")]
