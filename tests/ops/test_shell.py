@@ -128,6 +128,9 @@ def test_shell_starts_a_bot_when_none_runs_and_stops_it_on_ctrl_d(kb: KnowledgeB
         terminal.read_until(PROMPT)
         started = descendants(terminal.process.pid)
         assert len(started) >= 2, "the action server and Rasa run below the shell"
+        commands = [Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0") for pid in started]
+        rasa = next(c for c in commands if b"run" in c and b"--model" in c)
+        assert rasa[rasa.index(b"--interface") + 1] == b"127.0.0.1", "a bot only this terminal can reach"
         terminal.type(topic.official_question)
         terminal.read_until(topic.answer_text.splitlines()[-1])
         assert_answer_shown(terminal.screen, topic)

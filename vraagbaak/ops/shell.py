@@ -110,7 +110,8 @@ def bot_at(url: str, model: Path) -> Iterator[str]:
     print(f"Er draait geen bot op {url}. Ik start er zelf een; dat duurt ongeveer een minuut…", flush=True)
     with tempfile.TemporaryDirectory(prefix="vraagbaak-shell-") as workdir:
         # Logs go to the temporary folder: the screen stays for the conversation.
-        with running_servers(model, Path(workdir)) as servers:
+        # Only this terminal talks to it: loopback, and no website may (an empty --cors list replaces '*').
+        with running_servers(model, Path(workdir), ["--interface", "127.0.0.1", "--cors"]) as servers:
             yield servers.rasa_url
         print("De bot die ik had gestart, is gestopt.", flush=True)
 
