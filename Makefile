@@ -42,8 +42,8 @@ validate: install  ## rasa data validate --fail-on-warnings
 run: $(MODEL)  ## Set up, train if needed, start Rasa (5005), the action server (5055), the demo page (8080) and the staff console (8090)
 	$(LAUNCH) serve $(MODEL)
 
-shell: $(MODEL)  ## Chat in the terminal (start `make run` in another terminal first)
-	$(LAUNCH) rasa shell --model $(MODEL)
+shell: $(MODEL)  ## Chat in the terminal with the bot of `make run`; without one, starts its own and stops it on exit
+	$(PY) -m vraagbaak.ops.shell --model $(MODEL)
 
 test-unit: install  ## Tests that need no model and no servers
 	$(PY) -m pytest -m "not model and not servers and not cluster" -q

@@ -150,6 +150,12 @@ class ActionForgetConversation(MessageAction):
     message_key = "vergeten"
     outcome = Outcome.FORGOTTEN
 
+    def reply(self, tracker: Tracker) -> replies.Reply:
+        """The confirmation, marked so a website's widget can wipe its copy of the transcript too."""
+        reply = super().reply(tracker)
+        reply.messages[-1]["custom"] = {"vraagbaak": {"gewist": True}}
+        return reply
+
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
     ) -> List[Dict[str, Any]]:

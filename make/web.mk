@@ -3,9 +3,10 @@
 
 .PHONY: web-deps web
 
-web-deps: install  ## Browser tests: Debian Chromium, axe-core (npm ci), Playwright for Python
+web-deps: install  ## Browser tests: Debian Chromium, axe-core and rasa-webchat (npm ci), Playwright for Python
 	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
-	@test -d web/node_modules || npm ci --prefix web --no-audit --no-fund
+	@# npm ci again whenever the lock file is newer than what was installed from it.
+	@test web/node_modules/.package-lock.json -nt web/package-lock.json || npm ci --prefix web --no-audit --no-fund
 	@$(PY) -c 'import playwright' 2>/dev/null || $(PY) -m pip install -q playwright
 
 web: install  ## Serve the demo page with the widget on http://localhost:8080 (start `make run` too)

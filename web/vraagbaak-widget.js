@@ -231,12 +231,19 @@
     });
   }
 
+  // The socket.io channel makes text safe for Markdown widgets (vraagbaak/adapters/channels/
+  // formatting.py, markdown_safe): two spaces before a line break, a backslash before a few marks.
+  // This widget shows plain text, so it removes exactly those again.
+  function fromMarkdownSafe(text) {
+    return text.replace(/  \n(?!\n)/g, "\n").replace(/\\([\\`*_\[\]~|+#>.)-])/g, "$1");
+  }
+
   // Keep only what we understand from a bot_uttered payload (Rasa's socketio channel sends
   // buttons as "quick_replies"; accept "buttons" too) and the official-answer marker.
   function cleanBotMessage(data) {
     if (!data || typeof data !== "object") return null;
     var msg = {};
-    if (typeof data.text === "string" && data.text.trim()) msg.text = data.text;
+    if (typeof data.text === "string" && data.text.trim()) msg.text = fromMarkdownSafe(data.text);
     var raw = Array.isArray(data.quick_replies) ? data.quick_replies : data.buttons;
     if (Array.isArray(raw)) {
       msg.buttons = raw.filter(function (b) {
@@ -407,7 +414,7 @@
       if (sessionId) {
         if (ws) emit(USER_EVENT, { message: FORGET_PAYLOAD, session_id: sessionId });
         if (navigator.sendBeacon) {
-          navigator.sendBeacon(serverUrl.replace(/\/+$/, "") + "/webhooks/rest/webhook", new Blob(
+          navigator.sendBeacon(serverUrl.replace(/\/+$/, "") + "/webhooks/socketio/forget", new Blob(
             [JSON.stringify({ sender: sessionId, message: FORGET_PAYLOAD })], { type: "text/plain" }));
         }
       }

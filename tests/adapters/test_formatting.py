@@ -19,6 +19,8 @@ from vraagbaak.adapters.channels.formatting import (
     TELEGRAM_LIMIT,
     TWILIO_LIMIT,
     ButtonPage,
+    from_markdown_safe,
+    markdown_safe,
     messenger_page,
     numbered_choices,
     numbered_list,
@@ -365,3 +367,37 @@ def test_the_internal_marker_is_removed_from_custom_json() -> None:
     assert without_marker({MARKER_KEY: {"onderwerp": "x", "officieel": True}}) is None
     assert without_marker({MARKER_KEY: {}, "photo": "p"}) == {"photo": "p"}
     assert without_marker([{"a": 1}]) == [{"a": 1}]
+
+
+# --- Markdown-rendering widgets (rasa-webchat) ---------------------------------------------------------
+
+
+def test_markdown_safe_text_gives_back_every_official_text_exactly(kb: KnowledgeBase) -> None:
+    texts = [t.answer_text for t in kb.topics] + [kb.message(key) for key in ("vergeten", "invoer_leeg")]
+    for text in texts:
+        assert from_markdown_safe(markdown_safe(text)) == text
+
+
+def test_markdown_safe_marks_list_lines_and_markdown_characters() -> None:
+    text = "Zoals:\n\n• een\n• twee\n- een sekswerker\n1. *niet* _vet_ [link](x) `c` \\ ~~weg~~ |t|\n# kop\n> citaat"
+    marked = markdown_safe(text)
+    # List lines end in a hard break (two spaces); paragraphs stay apart; marks are backslashes.
+    assert marked.split("\n\n")[1].split("\n") == [
+        "• een  ",
+        "• twee  ",
+        "\\- een sekswerker  ",
+        "1\\. \\*niet\\* \\_vet\\_ \\[link\\](x) \\`c\\` \\\\ \\~\\~weg\\~\\~ \\|t\\|  ",
+        "\\# kop  ",
+        "\\> citaat",
+    ]
+    assert from_markdown_safe(marked) == text
+
+
+@pytest.mark.parametrize("text", ["a \nb", "a  \nb", "a\n  \nb", "a\\.b\\x", "a  \n\nb", "\\\\*"])
+def test_markdown_safe_round_trip_keeps_odd_spacing_and_backslashes(text: str) -> None:
+    assert from_markdown_safe(markdown_safe(text)) == text
+
+
+def test_text_without_markdown_characters_is_unchanged() -> None:
+    plain = "Klaar. Ik heb dit gesprek vergeten en gewist. We beginnen opnieuw."
+    assert markdown_safe(plain) == plain

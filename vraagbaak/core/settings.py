@@ -30,6 +30,8 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_RECORD_EXP": "3600",
     "VRAAGBAAK_LOCK_LIFETIME": "20",
     "VRAAGBAAK_CORS_ORIGINS": "",
+    # Development only (`make run`): the websites that may use the bot; empty means the demo page.
+    "VRAAGBAAK_CORS": "",
     "VRAAGBAAK_ENABLE_API": "false",
     "VRAAGBAAK_JWT_SECRET": "",
     "VRAAGBAAK_REST_TOKEN": "",
@@ -54,6 +56,8 @@ FALSE_WORDS = {"0", "false", "no", "nee", "off", "uit", ""}
 MIN_SECRET_LENGTH = 16
 # RFC 7518 asks for an HS256 key at least as long as the hash: 32 bytes.
 MIN_JWT_SECRET_LENGTH = 32
+# A browser's Origin header: scheme, host and optional port; no path, query or wildcard.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?")
 
 
 class ConfigError(ValueError):
@@ -79,14 +83,17 @@ def _number(name: str, value: str, minimum: int = 0) -> int:
     return number
 
 
-def _origins(value: str) -> Tuple[str, ...]:
-    """Origins separated by commas or spaces; '*' is refused because it allows every website."""
+def _origins(name: str, value: str, allow_any: bool = False) -> Tuple[str, ...]:
+    """Origins separated by commas or spaces, each scheme://host[:port]; '*' (every website) only if allowed and alone."""
     origins = tuple(o.strip().rstrip("/") for o in value.replace(",", " ").split() if o.strip())
+    if allow_any and origins == ("*",):
+        return origins
     for origin in origins:
-        if origin == "*" or not origin.startswith(("http://", "https://")):
+        if not ORIGIN.fullmatch(origin):
             raise ConfigError(
-                f"VRAAGBAAK_CORS_ORIGINS: {origin!r} is geen toegestaan adres; geef volledige adressen "
-                "zoals https://www.voorbeeld.be (geen '*')."
+                f"{name}: {origin!r} is geen geldig adres van een website. Geef volledige adressen zoals "
+                "https://www.voorbeeld.be of http://localhost:8080, gescheiden door komma's"
+                + (" ('*' alleen, en alleen om te testen)." if allow_any else " (geen '*').")
             )
     return origins
 
@@ -160,7 +167,13 @@ class Settings:
             redis_password=bool(get("VRAAGBAAK_REDIS_PASSWORD")),
             record_exp=_number("VRAAGBAAK_RECORD_EXP", get("VRAAGBAAK_RECORD_EXP"), 1),
             lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
-            cors_origins=_origins(get("VRAAGBAAK_CORS_ORIGINS")),
+            # Production: only VRAAGBAAK_CORS_ORIGINS. Development also reads `make run`'s VRAAGBAAK_CORS,
+            # where '*' alone is allowed for local tests (docs/widget-rasa-webchat.md says why not in production).
+            cors_origins=(
+                _origins("VRAAGBAAK_CORS_ORIGINS", get("VRAAGBAAK_CORS_ORIGINS"))
+                if kind == "production" or get("VRAAGBAAK_CORS_ORIGINS").strip()
+                else _origins("VRAAGBAAK_CORS", get("VRAAGBAAK_CORS"), allow_any=True)
+            ),
             enable_api=_flag("VRAAGBAAK_ENABLE_API", get("VRAAGBAAK_ENABLE_API")),
             jwt_secret=get("VRAAGBAAK_JWT_SECRET"),
             rest_token=bool(get(REST_TOKEN_ENV)),

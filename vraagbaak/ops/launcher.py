@@ -10,7 +10,7 @@ from typing import Dict, List, Sequence
 
 from vraagbaak.adapters.log_privacy import disable_vendor_error_reporting, keep_user_text_out_of_logs
 from vraagbaak.core.paths import PROJECT_DIR
-from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, Settings
+from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import (
     PRIVATE_ENV,
     action_server_arguments,
@@ -87,8 +87,9 @@ def serve_commands(
             str(rasa_port),
             "--credentials",
             credentials,
+            # Each allowed website as its own argument: Rasa matches a joined list against no origin at all.
             "--cors",
-            os.environ.get("VRAAGBAAK_CORS", f"http://localhost:{web_port}"),
+            *(settings.cors_origins or (f"http://localhost:{web_port}",)),
             # The staff console parses and switches models through the API; the token never reaches a log.
             "--enable-api",
             "--auth-token",
@@ -123,7 +124,11 @@ def serve(
     credentials.parent.mkdir(exist_ok=True)
     if write_credentials([str(credentials)]) != 0:
         return 2
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ConfigError as error:
+        print(f"Vraagbaak start niet: {error}", file=sys.stderr)
+        return 2
     # A fresh token for every start: Rasa's HTTP API answers only the console, which gets it in its environment.
     commands = serve_commands(
         model, settings, str(credentials), secrets.token_urlsafe(32), rasa_port, action_port, web_port, extra

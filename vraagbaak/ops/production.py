@@ -82,7 +82,7 @@ def rasa_arguments(settings: Settings, endpoints_file: Path, credentials_file: P
         str(credentials_file),
     ]
     if not settings.production:
-        return [*args, "--cors", os.environ.get("VRAAGBAAK_CORS", "*")]
+        return [*args, "--cors", *(settings.cors_origins or ("*",))]
     if settings.cors_origins:
         args += ["--cors", *settings.cors_origins]
     if settings.enable_api:

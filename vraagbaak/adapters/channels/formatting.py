@@ -203,3 +203,28 @@ def read_more_payload(payload: str) -> Tuple[int, List[str]] | None:
 def postback(button: Button) -> Dict[str, str]:
     """A Messenger postback button with a title that fits."""
     return {"type": "postback", "title": short_title(str(button["title"])), "payload": str(button["payload"])}
+
+
+# Markdown marks, so a widget that renders Markdown (rasa-webchat's react-markdown 4) shows the text as
+# written. Only characters that Markdown would act on, and that its escape list accepts, get a backslash;
+# `from_markdown_safe` (and the own widget's copy in web/) removes exactly these marks again.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]~|])")
+_MARKDOWN_LINE_START = re.compile(r"^([ \t]*)([-+#>])", re.MULTILINE)
+_MARKDOWN_NUMBERED = re.compile(r"^([ \t]*[0-9]+)([.)])", re.MULTILINE)
+_SINGLE_NEWLINE = re.compile(r"(?<!\n)\n(?!\n)")
+_HARD_BREAK = re.compile(r"  \n(?!\n)")
+_MARKDOWN_MARK = re.compile(r"\\([\\`*_\[\]~|+#>.)-])")
+
+
+def markdown_safe(text: str) -> str:
+    """The text with Markdown-active characters escaped and its line breaks made hard breaks."""
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    text = _MARKDOWN_LINE_START.sub(r"\1\\\2", text)
+    text = _MARKDOWN_NUMBERED.sub(r"\1\\\2", text)
+    # A single newline is a soft break in Markdown (list lines would run together); two spaces make it hard.
+    return _SINGLE_NEWLINE.sub("  \n", text)
+
+
+def from_markdown_safe(text: str) -> str:
+    """The exact text `markdown_safe` was given."""
+    return _MARKDOWN_MARK.sub(r"\1", _HARD_BREAK.sub("\n", text))

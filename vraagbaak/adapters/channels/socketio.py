@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict
+from typing import Any, Awaitable, Callable, Dict, List, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -22,6 +22,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
+from vraagbaak.adapters.channels.formatting import markdown_safe
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
@@ -45,7 +46,15 @@ def _metadata(raw: Any) -> Dict[str, Any]:
 
 
 class VraagbaakSocketIOOutput(SocketIOOutput):
-    """Sends custom payloads as {"custom": ...}, like every other bot message."""
+    """Sends custom payloads as {"custom": ...}, and text that Markdown-rendering widgets show as written."""
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        await super().send_text_message(recipient_id, markdown_safe(text.strip()), **kwargs)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        await super().send_text_with_buttons(recipient_id, markdown_safe(text.strip()), buttons, **kwargs)
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
         # Rasa addresses "socketio:<session>"; the room is the session. Other channels' ids reach no room.
@@ -74,6 +83,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
         # engine.io refuses bigger packets before they are decoded; smaller ones are cut by clean_user_text.
         sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
         confirmed: Dict[str, str] = {}  # socket id -> the session id this socket was given
+        heard: Set[str] = set()  # socket ids that have sent a message
 
         async def session_request(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
@@ -91,7 +101,9 @@ class VraagbaakSocketIOInput(SocketIOInput):
 
         async def say(sid: str, key: str) -> None:
             text = knowledge_base().message(key, maximum=str(MAX_LENGTH))
-            await sio.emit(self.bot_message_evt, {"text": text}, room=sid, namespace=self.namespace)
+            await sio.emit(
+                self.bot_message_evt, {"text": markdown_safe(text)}, room=sid, namespace=self.namespace
+            )
 
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
@@ -103,6 +115,11 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 await say(sid, "sessie_ongeldig")
                 return
             text = clean_user_text(data.get("message"))
+            first = sid not in heard
+            heard.add(sid)
+            if first and data.get("message") in (None, ""):
+                # A widget opening (rasa-webchat's empty initPayload): nothing was asked, so nothing is said.
+                return
             if input_problem(text) == TOO_LONG:
                 # Answered here: the pipeline would say the same at many times the cost, and store the text.
                 await say(sid, "invoer_te_lang")
@@ -124,6 +141,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
 
         async def disconnect(sid: str) -> None:
             confirmed.pop(sid, None)
+            heard.discard(sid)
 
         @blueprint.route("/forget", methods=["POST"])
         async def forget(request: Request) -> HTTPResponse:
