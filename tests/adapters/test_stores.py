@@ -410,3 +410,23 @@ async def test_the_stores_hold_a_bounded_number_of_events_however_long_the_conve
         assert from_memory.latest_message.text == from_redis.latest_message.text == f"vraag {turns - 1}"
         sizes.append((len(from_memory.events), len(from_redis.events)))
     assert sizes[0] == sizes[1] == sizes[2]
+
+
+async def test_saving_turn_after_turn_keeps_the_stored_size_flat(
+    rasa_domain: Domain, clock: FakeClock
+) -> None:
+    """As Rasa does it: load, add a turn, save; 300 times."""
+    store = store_with(rasa_domain, clock)
+    await store.save(tracker(rasa_domain, "a", long_session(1)))
+    sizes = []
+    for number in range(1, 300):
+        stored = await store.retrieve("a")
+        assert stored is not None
+        for event in turn(number, [f"onderwerp-{number}"]) + [ActionExecuted(ACTION_LISTEN_NAME)]:
+            stored.update(event)
+        await store.save(stored)
+        sizes.append(len(store.store["a"]))
+    kept = await store.retrieve("a")
+    assert kept is not None and kept.get_slot(SLOT) == ["onderwerp-299"]
+    assert len(kept.events) <= 3 + 6 * stores.KEPT_TURNS + 1
+    assert max(sizes[50:]) - min(sizes[50:]) < 200  # characters: only timestamps and numbers differ

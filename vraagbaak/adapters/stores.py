@@ -79,9 +79,11 @@ def recent_turns_only(
     snapshot = [
         SlotSet(slot.name, slot.value) for slot in tracker.slots.values() if slot.value != slot.initial_value
     ]
+    # The opening's own SlotSet events are an earlier snapshot; the new one replaces them, so nothing piles up.
+    opening = [event for event in events[:first] if not isinstance(event, SlotSet)]
     return DialogueStateTracker.from_events(
         tracker.sender_id,
-        events[:first] + snapshot + events[cut:],
+        opening + snapshot + events[cut:],
         slots=slots,
         sender_source=tracker.sender_source,
     )
