@@ -322,7 +322,7 @@ class Recorder:
             except Exception as error:  # a broken insights database must never stop the bot from answering
                 # Only the error type: database errors quote the SQL parameters, which can hold the user's text.
                 logger.warning(
-                    "Inzichten niet opgeslagen (%s, %d antwoorden); de antwoorden zijn wel verstuurd.",
+                    "Inzichten niet opgeslagen (%s, %d antwoorden); het antwoord is wel verstuurd.",
                     type(error).__name__,
                     len(entries),
                 )

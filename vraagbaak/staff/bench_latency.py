@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Sequence, Tuple
 
 import requests
 
@@ -49,11 +51,31 @@ def short_conversations(url: str, requests_count: int) -> List[float]:
     return timings
 
 
-def long_conversation(url: str, turns: int = LONG_TURNS) -> List[float]:
-    """One conversation of `turns` questions: ms per round trip, in turn order."""
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User plus system CPU time these processes have used so far."""
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def long_conversation(
+    url: str, pids: Sequence[int], turns: int = LONG_TURNS
+) -> Tuple[List[float], List[float]]:
+    """One conversation of `turns` questions: ms per round trip and the servers' CPU ms per turn, in turn order.
+
+    CPU time does not grow when other work on the machine slows the round trips, so it shows growth per turn
+    even on a busy machine.
+    """
     questions, sender = _questions(), f"lang-{uuid.uuid4().hex[:8]}"
+    timings, cpu = [], []
     with requests.Session() as session:
-        return [_timed_post(session, url, sender, questions[i % len(questions)]) for i in range(turns)]
+        for i in range(turns):
+            before = cpu_seconds(pids)
+            timings.append(_timed_post(session, url, sender, questions[i % len(questions)]))
+            cpu.append((cpu_seconds(pids) - before) * 1000)
+    return timings, cpu
 
 
 def parse_p50_ms(parser: ev.ModelParser, rounds: int = 3) -> float:
@@ -75,7 +97,7 @@ def server_latency(servers: RunningServers, requests_count: int) -> Dict[str, fl
     for question in _questions():  # warm-up
         requests.post(url, json={"sender": "warm", "message": question}, timeout=30)
     short = short_conversations(url, requests_count)
-    long = long_conversation(url)
+    long, cpu = long_conversation(url, [servers.rasa.pid, servers.actions.pid])
     first, last = percentile(long[:WINDOW], 0.50), percentile(long[-WINDOW:], 0.50)
     return {
         "rest_p50_ms": percentile(short, 0.50),
@@ -84,6 +106,9 @@ def server_latency(servers: RunningServers, requests_count: int) -> Dict[str, fl
         "long_first_p50_ms": first,
         "long_last_p50_ms": last,
         "long_ratio": last / first,
+        # CPU per turn, summed over Rasa and the action server; the clock ticks every 10 ms, hence the mean.
+        "long_first_cpu_ms": statistics.mean(cpu[:WINDOW]),
+        "long_last_cpu_ms": statistics.mean(cpu[-WINDOW:]),
         "rasa_rss_mb": process_rss_mb(servers.rasa.pid),
         "action_server_rss_mb": process_rss_mb(servers.actions.pid),
     }
@@ -105,7 +130,8 @@ def format_latency(figures: Dict[str, float]) -> str:
             f" ({figures['rest_requests']} requests)",
             f"One {LONG_TURNS}-turn conversation:     p50 turns 0-{WINDOW} {figures['long_first_p50_ms']:.1f} ms,"
             f" turns {LONG_TURNS - WINDOW}-{LONG_TURNS} {figures['long_last_p50_ms']:.1f} ms"
-            f" = {figures['long_ratio']:.2f}x (target <= {TARGET_LONG_RATIO})",
+            f" = {figures['long_ratio']:.2f}x (target <= {TARGET_LONG_RATIO}); server CPU per turn"
+            f" {figures['long_first_cpu_ms']:.1f} vs {figures['long_last_cpu_ms']:.1f} ms",
             f"Model parse (in-process):        p50 {figures['parse_p50_ms']:.1f} ms; REST p50 is"
             f" {figures['plumbing_ratio']:.1f}x that (floor 1)",
             f"Memory (RSS): Rasa {figures['rasa_rss_mb']:.0f} MB, action server {figures['action_server_rss_mb']:.0f} MB",
