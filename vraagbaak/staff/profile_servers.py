@@ -29,6 +29,7 @@ SAMPLE_RATE = 250  # per second: enough detail for a 6 ms parse, light enough fo
 
 # First match wins, so the specific parts come before the general ones. Matched against "function (file)".
 PARTS: Sequence[Tuple[str, Sequence[str]]] = (
+    ("insights writer (background thread)", ("_run (vraagbaak/insights.py",)),
     ("insights (SQLite)", ("vraagbaak/insights.py",)),
     ("NLU parse (model)", ("rasa/nlu/", "tensorflow", "keras", "spacy", "vraagbaak/adapters/nlu")),
     ("dialogue policy (rules)", ("rasa/core/policies", "rasa/core/featurizers", "past_states")),
@@ -45,13 +46,14 @@ PARTS: Sequence[Tuple[str, Sequence[str]]] = (
     ("HTTP, JSON and event loop", ("sanic", "httptools", "uvloop", "asyncio", "json")),
 )
 # py-spy cannot tell idle time inside uvloop (C code) from work: a sample whose innermost frame is Sanic's
-# serve loop is the process waiting for the next request.
-IDLE_LEAF = "serve (sanic/server/runners.py"
+# serve loop is the process waiting for the next request; one whose innermost frame is the insights writer's
+# loop is that thread waiting on its queue.
+IDLE_LEAVES = ("serve (sanic/server/runners.py", "_run (vraagbaak/insights.py")
 
 
 def part_of(stack: str) -> str | None:
     """The part a collapsed py-spy stack belongs to, None when the process was waiting."""
-    if stack.rsplit(";", 1)[-1].startswith(IDLE_LEAF):
+    if stack.rsplit(";", 1)[-1].startswith(IDLE_LEAVES):
         return None
     for name, markers in PARTS:
         if any(marker in stack for marker in markers):
