@@ -187,6 +187,7 @@ TEXTS = ["hello", "I am sad", "yes", "bye", "hi", "I am great", "no", "goodbye"]
 def rasa_init_project(workdir: Path) -> Path:
     """Generate and train the `rasa init` project here (plain Rasa, none of Vraagbaak's code); its model."""
     project = workdir / "rasa-init"
+    project.mkdir(parents=True, exist_ok=True)  # `rasa init` refuses a directory that does not exist
     subprocess.run(
         [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
         cwd=workdir,
