@@ -244,6 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         print("  RSS (MB): " + ", ".join(f"{k} {v}" for k, v in row["rss_mb"].items()), flush=True)
         print(f"  Redis: {row['redis_kb_per_conversation']} kB per gesprek", flush=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")  # kept if the anchor fails
     if not args.skip_anchor:
         with tempfile.TemporaryDirectory(prefix="vraagbaak-anker-") as workdir:
             anchor = measure_rasa_init(args.users, args.messages, Path(workdir))
@@ -254,8 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"p95 {anchor['p95_ms']} ms, fouten {anchor['errors']}",
             flush=True,
         )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print(f"Cijfers: {args.out}")
     return 1 if any(row["errors"] or row["unanswered"] for row in figures) else 0
 
