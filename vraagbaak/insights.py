@@ -1,11 +1,17 @@
-"""Insights for staff: daily counts per outcome and, only when opted in, redacted unanswered questions."""
+"""Insights for staff: daily counts per outcome and, only when opted in, redacted unanswered questions.
+
+Replies are counted off the reply path (Recorder): the action server answers first and writes in batches.
+"""
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 import os
+import queue
+import threading
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Counter, Dict, List, NamedTuple, Sequence, Tuple
 
 from sqlalchemy import (
     Column,
@@ -105,6 +111,15 @@ class Question(NamedTuple):
     text: str
 
 
+class Entry(NamedTuple):
+    """One reply to count: its day, outcome and topic, and (opt-in, unanswered only) the question."""
+
+    day: date
+    outcome: Outcome
+    topic_id: str | None = None
+    text: str | None = None
+
+
 class InsightStore:
     """Reads and writes insights; the clock is injectable so tests can move time."""
 
@@ -121,38 +136,54 @@ class InsightStore:
 
     def record(self, outcome: Outcome, topic_id: str | None = None, text: str | None = None) -> None:
         """Count one reply; keep its redacted question only in opt-in mode and only when unanswered."""
-        if outcome not in CATEGORIES:
+        self.record_many([Entry(self.today(), outcome, topic_id, text)])
+
+    def record_many(self, entries: Sequence[Entry]) -> None:
+        """Count several replies in one transaction (same rules as `record`)."""
+        counts: Counter[Tuple[date, Outcome, str]] = Counter()
+        questions: List[Tuple[date, Outcome, str]] = []
+        for entry in entries:
+            if entry.outcome not in CATEGORIES:
+                continue
+            topic = (entry.topic_id or "") if entry.outcome == Outcome.ANSWERED else ""
+            counts[(entry.day, entry.outcome, topic)] += 1
+            stored = self._text_to_keep(entry.outcome, entry.text)
+            if stored is not None:
+                questions.append((entry.day, entry.outcome, stored))
+        if not counts:
             return
-        day = self.today()
-        topic = (topic_id or "") if outcome == Outcome.ANSWERED else ""
-        stored = None
-        if self.settings.insights_keep_text and outcome in TEXT_CATEGORIES and text and text.strip():
-            try:
-                stored = text_to_store(text)
-            except Exception as error:  # a question that cannot be redacted is not kept, but still counted
-                logger.warning("Vraag niet bewaard: redactie mislukt (%s).", type(error).__name__)
         # On a server database two first writers of a day can race on the insert; the retry then updates.
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
-                    self._increment(conn, day, outcome, topic)
-                    if stored is not None:
+                    for (day, outcome, topic), number in counts.items():
+                        self._increment(conn, day, outcome, topic, number)
+                    for day, outcome, stored in questions:
                         conn.execute(
                             insert(questions_table).values(dag=day, categorie=outcome.value, tekst=stored)
                         )
-                    self._purge(conn, day)
+                    self._purge(conn, self.today())
                 return
             except IntegrityError:
                 if attempt:
                     raise
 
+    def _text_to_keep(self, outcome: Outcome, text: str | None) -> str | None:
+        if not (self.settings.insights_keep_text and outcome in TEXT_CATEGORIES and text and text.strip()):
+            return None
+        try:
+            return text_to_store(text)
+        except Exception as error:  # a question that cannot be redacted is not kept, but still counted
+            logger.warning("Vraag niet bewaard: redactie mislukt (%s).", type(error).__name__)
+            return None
+
     @staticmethod
-    def _increment(conn: Connection, day: date, outcome: Outcome, topic: str) -> None:
+    def _increment(conn: Connection, day: date, outcome: Outcome, topic: str, number: int = 1) -> None:
         c = counts_table.c
         where = (c.dag == day) & (c.categorie == outcome.value) & (c.onderwerp == topic)
-        if conn.execute(update(counts_table).where(where).values(aantal=c.aantal + 1)).rowcount == 0:
+        if conn.execute(update(counts_table).where(where).values(aantal=c.aantal + number)).rowcount == 0:
             conn.execute(
-                insert(counts_table).values(dag=day, categorie=outcome.value, onderwerp=topic, aantal=1)
+                insert(counts_table).values(dag=day, categorie=outcome.value, onderwerp=topic, aantal=number)
             )
 
     def _purge(self, conn: Connection, today: date) -> int:
@@ -221,13 +252,97 @@ def unanswered_text(outcome: Outcome, tracker: Tracker | None) -> str | None:
     return None if not text.strip() or text.lstrip().startswith("/") else text
 
 
+class Recorder:
+    """Counts replies off the reply path: the action queues them, one background thread writes them in batches.
+
+    The thread is a daemon, so it never holds a process up; `flush` (registered with atexit, which runs when the
+    action server stops on SIGTERM or Ctrl-C) writes whatever is still queued, so a normal stop loses nothing.
+    """
+
+    MAX_BATCH = 500
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Tuple[Settings, Entry] | None] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def put(self, settings: Settings, entry: Entry) -> None:
+        """Queue one reply to count; returns at once."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="inzichten", daemon=True)
+                self._thread.start()
+        self._queue.put((settings, entry))
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Write everything queued so far, then return (the thread stops; the next `put` starts a new one)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None and thread.is_alive():
+                self._queue.put(None)
+                thread.join(timeout)
+        while True:  # anything the thread did not get to, or that was queued meanwhile
+            batch, _ = self._take(self.MAX_BATCH)
+            if not batch:
+                return
+            self._write(batch)
+
+    def _take(self, limit: int) -> Tuple[List[Tuple[Settings, Entry]], bool]:
+        """Up to `limit` queued replies without waiting, and whether the stop marker (None) came among them."""
+        batch: List[Tuple[Settings, Entry]] = []
+        while len(batch) < limit:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            # Whatever queued up while the last batch was written goes in one transaction.
+            rest, stop = self._take(self.MAX_BATCH - 1)
+            self._write([first, *rest])
+            if stop:
+                return
+
+    @staticmethod
+    def _write(batch: Sequence[Tuple[Settings, Entry]]) -> None:
+        by_settings: Dict[Settings, List[Entry]] = {}
+        for settings, entry in batch:
+            by_settings.setdefault(settings, []).append(entry)
+        for settings, entries in by_settings.items():
+            try:
+                InsightStore(settings).record_many(entries)
+            except Exception as error:  # a broken insights database must never stop the bot from answering
+                # Only the error type: database errors quote the SQL parameters, which can hold the user's text.
+                logger.warning(
+                    "Inzichten niet opgeslagen (%s, %d antwoorden); het antwoord is wel verstuurd.",
+                    type(error).__name__,
+                    len(entries),
+                )
+
+
+RECORDER = Recorder()
+atexit.register(RECORDER.flush)
+
+
+def flush() -> None:
+    """Write every reply counted in this process so far (tests and shutdown)."""
+    RECORDER.flush()
+
+
 def record_reply(reply: Reply, tracker: Tracker | None = None) -> None:
     """Count the reply's outcome (opt-in: keep the redacted question); never raises, never logs user text."""
     try:
         settings = Settings.from_env()
         # The user text is only read when staff opted in, so in default mode it never reaches this module.
         text = unanswered_text(reply.outcome, tracker) if settings.insights_keep_text else None
-        InsightStore(settings).record(reply.outcome, reply.topic_id, text)
-    except Exception as error:  # a broken insights database must never stop the bot from answering
-        # Only the error type: database errors quote the SQL parameters, which can hold the user's text.
+        RECORDER.put(settings, Entry(date.today(), reply.outcome, reply.topic_id, text))
+    except Exception as error:  # a broken setting must never stop the bot from answering
         logger.warning("Inzichten niet opgeslagen (%s); het antwoord is wel verstuurd.", type(error).__name__)

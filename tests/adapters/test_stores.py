@@ -343,3 +343,90 @@ async def test_a_store_with_its_own_conversations_shares_nothing(
     await shared.save(tracker(rasa_domain, "a", session(OLD)))
     own = store_with(rasa_domain, clock, conversations=Conversations())
     assert await own.keys() == []
+
+
+# --- Within a session: only the last turns and the slots ---------------------------------------------------
+
+
+def turn(number: int, slot_value: List[str] | None = None) -> List[Event]:
+    """One user turn as Rasa logs it: listen, the question, the answer, maybe the offered options."""
+    events: List[Event] = [
+        ActionExecuted(ACTION_LISTEN_NAME),
+        UserUttered(f"vraag {number}", {"name": "faq_pooiers", "confidence": 1.0}),
+        ActionExecuted("action_beantwoord_faq"),
+        BotUttered(f"antwoord {number}"),
+    ]
+    if slot_value is not None:
+        events.append(SlotSet(SLOT, slot_value))
+    return events
+
+
+def long_session(turns: int, slot_every: int = 0) -> List[Event]:
+    events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    for number in range(turns):
+        slot = [f"onderwerp-{number}"] if slot_every and number % slot_every == 0 else None
+        events += turn(number, slot)
+    return events + [ActionExecuted(ACTION_LISTEN_NAME)]
+
+
+def test_a_long_session_keeps_its_opening_the_slots_and_the_last_turns(rasa_domain: Domain) -> None:
+    full = tracker(rasa_domain, "a", long_session(300, slot_every=7))
+    kept = stores.what_to_keep(full, rasa_domain.slots)
+    texts = [e.text for e in kept.events if isinstance(e, UserUttered)]
+    assert texts == [f"vraag {n}" for n in range(300 - stores.KEPT_TURNS, 300)]
+    assert event_types(kept)[:2] == ["ActionExecuted", "SessionStarted"]
+    # The slot was last set in turn 294, before the kept turns: the snapshot carries it.
+    assert kept.get_slot(SLOT) == full.get_slot(SLOT) == ["onderwerp-294"]
+    assert kept.latest_message.text == "vraag 299"
+    # Each kept turn starts at its action_listen, as Rasa logged it.
+    assert event_types(kept)[2:5] == ["SlotSet", "ActionExecuted", "UserUttered"]
+    assert len(kept.events) <= 3 + 5 * stores.KEPT_TURNS + 1
+
+
+def test_a_slot_set_in_the_kept_turns_wins_over_the_snapshot(rasa_domain: Domain) -> None:
+    events = long_session(10, slot_every=1)
+    kept = stores.what_to_keep(tracker(rasa_domain, "a", events), rasa_domain.slots)
+    assert kept.get_slot(SLOT) == ["onderwerp-9"]
+
+
+def test_a_short_session_is_kept_as_it_is(rasa_domain: Domain) -> None:
+    full = tracker(rasa_domain, "a", long_session(stores.KEPT_TURNS))
+    assert stores.recent_turns_only(full, rasa_domain.slots) is full
+
+
+async def test_the_stores_hold_a_bounded_number_of_events_however_long_the_conversation(
+    rasa_domain: Domain, clock: FakeClock
+) -> None:
+    memory = store_with(rasa_domain, clock)
+    redis = ForgetfulRedisTrackerStore(rasa_domain, host="localhost", record_exp=3600)
+    redis.red = FakeRedis()
+    sizes = []
+    for turns in (10, 100, 300):
+        full = tracker(rasa_domain, "a", long_session(turns))
+        await memory.save(full)
+        await redis.save(full)
+        from_memory, from_redis = await memory.retrieve("a"), await redis.retrieve("a")
+        assert from_memory is not None and from_redis is not None
+        assert from_memory.latest_message.text == from_redis.latest_message.text == f"vraag {turns - 1}"
+        sizes.append((len(from_memory.events), len(from_redis.events)))
+    assert sizes[0] == sizes[1] == sizes[2]
+
+
+async def test_saving_turn_after_turn_keeps_the_stored_size_flat(
+    rasa_domain: Domain, clock: FakeClock
+) -> None:
+    """As Rasa does it: load, add a turn, save; 300 times."""
+    store = store_with(rasa_domain, clock)
+    await store.save(tracker(rasa_domain, "a", long_session(1)))
+    sizes = []
+    for number in range(1, 300):
+        stored = await store.retrieve("a")
+        assert stored is not None
+        for event in turn(number, [f"onderwerp-{number}"]) + [ActionExecuted(ACTION_LISTEN_NAME)]:
+            stored.update(event)
+        await store.save(stored)
+        sizes.append(len(store.store["a"]))
+    kept = await store.retrieve("a")
+    assert kept is not None and kept.get_slot(SLOT) == ["onderwerp-299"]
+    assert len(kept.events) <= 3 + 6 * stores.KEPT_TURNS + 1
+    assert max(sizes[50:]) - min(sizes[50:]) < 200  # characters: only timestamps and numbers differ

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import uuid
 from datetime import date
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
@@ -44,6 +45,18 @@ class InsightServers:
             return []
         with sqlite3.connect(self.db) as conn:
             return conn.execute("SELECT * FROM onbeantwoorde_vraag ORDER BY id").fetchall()
+
+    def wait_for(self, ready: Callable[[], bool]) -> None:
+        """Replies are counted off the reply path: wait (bounded) until the action server has written them."""
+        deadline = time.monotonic() + 30
+        while not ready():
+            assert time.monotonic() < deadline, "de tellingen kwamen niet binnen 30 s aan"
+            time.sleep(0.05)
+
+    def counts_after(self, before: Dict, number: int) -> Dict:
+        """The changed counts once `number` more replies have been counted since `before`."""
+        self.wait_for(lambda: sum(delta(self.counts(), before).values()) >= number)
+        return delta(self.counts(), before)
 
     def last_id(self) -> int:
         rows = self.questions()
@@ -100,18 +113,24 @@ class TestDefaultMode:
         servers, sender = insight_servers.servers, new_sender()
         days = {date.today().isoformat()}
 
-        def changes_after(text: str) -> Dict[Tuple[str, str], int]:
+        def changes_after(*texts: str) -> Dict[Tuple[str, str], int]:
+            """What sending these texts counted; the last one must count once."""
             before = insight_servers.counts()
-            servers.send(sender, text)
+            for text in texts:
+                servers.send(sender, text)
             days.add(date.today().isoformat())
-            return strip_day(delta(insight_servers.counts(), before), days)
+            return strip_day(insight_servers.counts_after(before, 1), days)
 
         assert changes_after(ANSWERED) == {(Outcome.ANSWERED, "pooiers"): 1}
         assert changes_after(OUT_OF_SCOPE) == {(Outcome.OUT_OF_SCOPE, ""): 1}
         assert changes_after(EMERGENCY) == {(Outcome.EMERGENCY, ""): 1}
-        assert changes_after("hallo") == {}  # a greeting is no insights category
+        # A greeting is no insights category; counts arrive in order, so it would show before the answer.
+        assert changes_after("hallo", ANSWERED) == {(Outcome.ANSWERED, "pooiers"): 1}
         before = insight_servers.counts()
         vague = clarified(servers, kb, sender)
+        insight_servers.wait_for(
+            lambda: (Outcome.CLARIFIED, "") in strip_day(delta(insight_servers.counts(), before), days)
+        )
         assert strip_day(delta(insight_servers.counts(), before), days)[(Outcome.CLARIFIED, "")] == 1
         assert insight_servers.questions() == []
         with sqlite3.connect(insight_servers.db) as conn:
@@ -136,6 +155,7 @@ class TestOptIn:
         assert answer_parts(servers.send(sender, ANSWERED))["topic"] == "pooiers"
         assert servers.send(sender, EMERGENCY)[0]["text"] == kb.message("nood").split("\n\n")[0]
         assert servers.send(sender, OUT_OF_SCOPE)[0]["text"] == kb.message("buiten_bereik")
+        insight_servers.counts_after(before, 3)
         new = [(category, text) for id_, _, category, text in insight_servers.questions() if id_ > since]
         assert new == [(Outcome.OUT_OF_SCOPE, OUT_OF_SCOPE_REDACTED)]
         changes = delta(insight_servers.counts(), before)
@@ -156,6 +176,11 @@ class TestOptIn:
         since = insight_servers.last_id()
         vague = clarified(servers, kb, sender)
         assert servers.send(sender, NONE_OF_THESE_PAYLOAD)[0]["text"] == kb.message("geen_van_deze")
+        insight_servers.wait_for(
+            lambda: any(
+                row[0] > since and row[2] == Outcome.NONE_OF_THESE for row in insight_servers.questions()
+            )
+        )
         new = [(category, text) for id_, _, category, text in insight_servers.questions() if id_ > since]
         assert new[-2:] == [(Outcome.CLARIFIED, vague), (Outcome.NONE_OF_THESE, vague)]
         # A vague phrasing tried before may have been out of scope, and kept as such; nothing else is.

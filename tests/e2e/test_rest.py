@@ -168,3 +168,21 @@ def test_user_text_never_reaches_the_log(servers: Servers) -> None:
     marker = f"uniekezin{uuid.uuid4().hex}"
     servers.send(new_sender(), f"{marker} wat met de pooiers")
     assert marker not in servers.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def test_a_300_turn_conversation_keeps_a_bounded_tracker_and_its_context(
+    servers: Servers, kb: KnowledgeBase
+) -> None:
+    """What Rasa stores stays the same size however long the conversation; a typed "1" still works."""
+    sender = new_sender()
+    questions = [t for t in kb.topics if t.section == "Q&A"]
+    stored_events = {}
+    for turn in range(300):
+        if turn % 2 == 0:
+            topic = questions[(turn // 2) % len(questions)]
+            assert answer_parts(servers.send(sender, topic.official_question))["topic"] == topic.id
+        else:  # the first related question of the answer before: needs the offered options (a slot)
+            assert answer_parts(servers.send(sender, "1"))["topic"] == topic.related[0]
+        if turn + 1 in (30, 300):
+            stored_events[turn + 1] = len(servers.tracker(sender)["events"])
+    assert stored_events[300] == stored_events[30] < 40

@@ -49,6 +49,7 @@ def sqlite_url(path: Path) -> str:
 
 def all_values(db: Path) -> Dict[str, Tuple[List[str], List[Tuple[Any, ...]]]]:
     """Every table with its column names and all its rows, read with plain sqlite3."""
+    insights.flush()  # replies are counted off the reply path; the readers below see them all
     with sqlite3.connect(db) as conn:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         result = {}
@@ -59,11 +60,13 @@ def all_values(db: Path) -> Dict[str, Tuple[List[str], List[Tuple[Any, ...]]]]:
 
 
 def counts_by_category(db: Path) -> Dict[str, int]:
+    insights.flush()
     with sqlite3.connect(db) as conn:
         return dict(conn.execute("SELECT categorie, SUM(aantal) FROM telling GROUP BY categorie").fetchall())
 
 
 def stored_texts(db: Path) -> List[Tuple[str, str, str]]:
+    insights.flush()
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT dag, categorie, tekst FROM onbeantwoorde_vraag ORDER BY id").fetchall()
 
@@ -111,6 +114,7 @@ def send_every_outcome(kb: KnowledgeBase, tracker_dict: Dict[str, Any]) -> Dict[
         if reply.outcome in CATEGORIES:
             expected[reply.outcome] = expected.get(reply.outcome, 0) + 1
     assert expected[Outcome.CLARIFIED] == 1  # the ranking above really led to a clarification
+    insights.flush()  # counted off the reply path: written once flushed
     return expected
 
 
@@ -338,6 +342,7 @@ def test_broken_database_never_breaks_the_reply_nor_logs_user_text(
         events = actions.send(dispatcher, replies.out_of_scope(kb), tracker_with(dict(tracker_dict), SECRET))
         assert dispatcher.messages[0]["text"] == kb.message("buiten_bereik")
         assert events and events[0]["value"] == ["__menu__"]
+        insights.flush()  # each broken database fails on its own write
     warnings = [r for r in caplog.records if r.name == "vraagbaak.insights" and r.levelno == logging.WARNING]
     assert len(warnings) == len(urls)
     assert SECRET not in caplog.text and "geheim" not in caplog.text

@@ -1,4 +1,4 @@
-"""Conversation stores that keep only the current session and forget idle conversations; Redis locks."""
+"""Conversation stores that keep only the current session's last turns and forget idle conversations; Redis locks."""
 from __future__ import annotations
 
 import asyncio
@@ -10,9 +10,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
-from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, Restarted
+from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUttered
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
@@ -51,8 +51,56 @@ def current_session_only(tracker: DialogueStateTracker, slots: Iterable[Slot]) -
     )
 
 
+# Turns kept within a session. The policies are rules of one user message and one action, and the actions read
+# the latest message, the slots and (opt-in insights, "Geen van deze") the question asked one turn before.
+# Three turns leave a margin; every turn kept costs time on each message (loading, rules, the action call).
+KEPT_TURNS = 3
+
+
+def recent_turns_only(
+    tracker: DialogueStateTracker, slots: Iterable[Slot], turns: int = KEPT_TURNS
+) -> DialogueStateTracker:
+    """A copy with the session's opening, a snapshot of the slots and only the last `turns` user turns.
+
+    What Rasa keeps, loads and sends to the action server then stays the same size however long a
+    conversation gets; without this every message costs more than the one before.
+    """
+    events = list(tracker.events)
+    user_turns = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    if len(user_turns) <= turns:
+        return tracker
+    first, cut = user_turns[0], user_turns[-turns]
+    # A turn begins at the action_listen before its user message, as Rasa logged it.
+    if first > 0 and _is_listen(events[first - 1]):
+        first -= 1
+    if cut > 0 and _is_listen(events[cut - 1]):
+        cut -= 1
+    # Replayed after the opening, so the slots are as they were; SlotSet events in the kept turns follow them.
+    snapshot = [
+        SlotSet(slot.name, slot.value) for slot in tracker.slots.values() if slot.value != slot.initial_value
+    ]
+    # The opening's own SlotSet events are an earlier snapshot; the new one replaces them, so nothing piles up.
+    opening = [event for event in events[:first] if not isinstance(event, SlotSet)]
+    return DialogueStateTracker.from_events(
+        tracker.sender_id,
+        opening + snapshot + events[cut:],
+        slots=slots,
+        sender_source=tracker.sender_source,
+    )
+
+
+def _is_listen(event: Any) -> bool:
+    return isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME
+
+
+def what_to_keep(tracker: DialogueStateTracker, slots: Iterable[Slot]) -> DialogueStateTracker:
+    """What the stores keep of a conversation: the current session's last turns and its slots."""
+    slots = list(slots)
+    return recent_turns_only(current_session_only(tracker, slots), slots)
+
+
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
-    """In-memory store of current sessions only that deletes idle conversations and holds a bounded number."""
+    """In-memory store of the current session's last turns that deletes idle conversations and holds a bounded number."""
 
     def __init__(
         self,
@@ -100,7 +148,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         """Delete idle conversations, store the current session, evict the least active above the cap."""
         now = self.clock()
         self._forget_idle(now)
-        await super().save(current_session_only(tracker, self.domain.slots))
+        await super().save(what_to_keep(tracker, self.domain.slots))
         self._touch(tracker.sender_id, now)
         # The saved conversation is now the most recent, so it is never the one evicted.
         while len(self._last_active) > self.max_conversations:
@@ -123,16 +171,16 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
 
 
 class ForgetfulRedisTrackerStore(RedisTrackerStore):
-    """Redis store for several Rasa replicas: keeps only the current session and expires after record_exp."""
+    """Redis store for several Rasa replicas: keeps only the current session's last turns and expires after record_exp."""
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
-        """Overwrite the stored conversation with its current session, with a fresh expiry.
+        """Overwrite the stored conversation with its current session's last turns, with a fresh expiry.
 
         Rasa's RedisTrackerStore merges with what is already stored, which would bring back the events a
         restart or a new session is meant to drop, so this writes the tracker as it is instead.
         """
         await self.stream_events(tracker)
-        kept = current_session_only(tracker, self.domain.slots)
+        kept = what_to_keep(tracker, self.domain.slots)
         self.red.set(
             self.key_prefix + kept.sender_id, self.serialise_tracker(kept), ex=timeout or self.record_exp
         )

@@ -10,23 +10,20 @@ import statistics
 import subprocess
 import tempfile
 import time
-import uuid
 from collections import defaultdict
 from pathlib import Path
 from typing import Callable, Dict, List, Sequence
 
-import requests
 import yaml
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
-from vraagbaak.ops.processes import process_rss_mb as rss_mb
 from vraagbaak.ops.processes import rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
+from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
 from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
-from vraagbaak.staff.evaluation import percentile
 
 Predictor = Callable[[Sequence[str]], List[str]]
 BLIND_SET = TESTS_DIR / "data" / "blind" / "blinde_set_2026.yml"
@@ -119,30 +116,9 @@ def cross_validate(
 
 
 def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str, float]:
-    """Single-user REST round trips through the action server, and the Rasa server's memory."""
-    questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
+    """Single-user REST round trips through the action server (short and 300-turn conversations), memory."""
     with running_servers(model, workdir) as servers:
-        url = f"{servers.rasa_url}/webhooks/rest/webhook"
-        for question in questions:  # warm-up
-            requests.post(url, json={"sender": "warm", "message": question}, timeout=30)
-        timings = []
-        sender = ""
-        for i in range(requests_count):
-            if i % 10 == 0:  # one user at a time, in conversations of ten questions, not one endless tracker
-                sender = f"bench-{uuid.uuid4().hex[:8]}"
-            started = time.perf_counter()
-            reply = requests.post(
-                url, json={"sender": sender, "message": questions[i % len(questions)]}, timeout=30
-            )
-            timings.append((time.perf_counter() - started) * 1000)
-            assert reply.status_code == 200 and reply.json(), "no answer"
-        figures = {
-            "rest_p50_ms": percentile(timings, 0.50),
-            "rest_p95_ms": percentile(timings, 0.95),
-            "rest_requests": requests_count,
-            "rasa_rss_mb": rss_mb(servers.rasa.pid),
-            "action_server_rss_mb": rss_mb(servers.actions.pid),
-        }
+        figures = server_latency(servers, requests_count)
         # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
         return {**figures, **measure_robustness(servers, requests_count)}
 
@@ -253,7 +229,7 @@ def main() -> None:
                 "cv_accuracy": cross_validate(init_train, training, args.folds, "init"),
             }
         results["pipelines"] = pipelines
-        results.update(measure_latency(full_model, workdir, args.requests))
+        results.update(with_parse_ratio(measure_latency(full_model, workdir, args.requests), ours))
         from vraagbaak.staff.bench_console import measure_console
 
         results.update(measure_console(full_model, workdir / "console"))
@@ -289,9 +265,7 @@ def format_results(results: Dict) -> str:
         f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
         f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
         f"Training time (rasa train):      {results['training_seconds']} s",
-        f"REST latency single user:        p50 {results['rest_p50_ms']:.1f} ms, p95 {results['rest_p95_ms']:.1f} ms"
-        f" ({results['rest_requests']} requests)",
-        f"Memory (RSS): Rasa {results['rasa_rss_mb']:.0f} MB, action server {results['action_server_rss_mb']:.0f} MB",
+        format_latency(results),
         format_robustness(results),
         format_console(results),
     ]

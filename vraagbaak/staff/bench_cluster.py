@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -21,6 +23,7 @@ import requests
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.paths import REPORTS_DIR
 from vraagbaak.ops.cluster import DEFAULT_MODEL, Cluster, ClusterSpec
+from vraagbaak.ops.processes import free_port, start_process, stop_processes, wait_for
 
 Step = Tuple[str, str | None]  # (text to send, topic id the reply must answer)
 
@@ -89,9 +92,14 @@ def run_load(
     messages: int = 20,
     on_reply: Callable[[int], None] | None = None,
     timeout: float = 120.0,
+    steps: Callable[[int, int], List[Step]] | None = None,
 ) -> LoadResult:
-    """Simulate `users` concurrent users sending `messages` messages each to the REST webhook at url."""
+    """Simulate `users` concurrent users sending `messages` messages each to the REST webhook at url.
+
+    `steps(user, messages)` gives a user's messages; by default the knowledge-base script above.
+    """
     kb = knowledge_base()
+    script_of = steps or (lambda number, count: script(kb, number, count))
     result = LoadResult(users, messages)
     lock = threading.Lock()
     done = [0]
@@ -101,7 +109,7 @@ def run_load(
         sender = f"last-{run_id}-{number}"
         with requests.Session() as session:
             session.headers["Authorization"] = f"Bearer {token}"
-            for step, (text, expected) in enumerate(script(kb, number, messages)):
+            for step, (text, expected) in enumerate(script_of(number, messages)):
                 started = time.perf_counter()
                 problem = None
                 answered = True
@@ -162,20 +170,55 @@ def measure(replicas: int, users: int, messages: int, model: Path, workdir: Path
         cluster.stop()
     return {
         "rasa_replicas": replicas,
-        "users": users,
-        "messages_per_user": messages,
-        "messages": users * messages,
-        "errors": len(result.errors),
-        "unanswered": result.unanswered,
-        "seconds": round(result.seconds, 1),
-        "throughput_per_s": round(result.throughput, 1),
-        "p50_ms": round(result.percentile(0.5) * 1000),
-        "p95_ms": round(result.percentile(0.95) * 1000),
+        **load_figures(result),
         "rss_mb": {name: round(value / 2**20) for name, value in sorted(rss.items())},
         # Memory Redis uses per stored conversation (after `messages_per_user` messages).
         "redis_kb_per_conversation": round(sum(stored) / len(stored) / 1024, 1) if stored else 0.0,
-        "first_errors": result.errors[:5],
     }
+
+
+# --- The anchor: a vanilla `rasa init` bot, one Rasa worker, under the same load generator. It shows what Rasa
+# itself costs per message on this machine, so Vraagbaak's figures can be read against it.
+
+# What `rasa init`'s own stories expect users to say (its mood bot).
+TEXTS = ["hello", "I am sad", "yes", "bye", "hi", "I am great", "no", "goodbye"]
+
+
+def rasa_init_project(workdir: Path) -> Path:
+    """Generate and train the `rasa init` project here (plain Rasa, none of Vraagbaak's code); its model."""
+    project = workdir / "rasa-init"
+    project.mkdir(parents=True, exist_ok=True)  # `rasa init` refuses a directory that does not exist
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
+        cwd=workdir,
+        check=True,
+        capture_output=True,
+    )
+    return next((project / "models").glob("*.tar.gz"))
+
+
+def rasa_init_steps(user: int, messages: int) -> List[Step]:
+    """A user's messages to the mood bot; no topic to check."""
+    return [(TEXTS[(user + i) % len(TEXTS)], None) for i in range(messages)]
+
+
+def measure_rasa_init(users: int, messages: int, workdir: Path) -> Dict[str, Any]:
+    """Train the `rasa init` bot, run it on one worker, load it like Vraagbaak, and return the same figures."""
+    model = rasa_init_project(workdir)
+    project, port = model.parent.parent, free_port()
+    rasa = start_process(
+        [sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port)]
+        + ["--credentials", str(project / "credentials.yml"), "--endpoints", str(project / "endpoints.yml")],
+        workdir / "rasa-init.log",
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/", rasa)
+        url = f"http://127.0.0.1:{port}"
+        run_load(url, "", users=4, messages=4, steps=rasa_init_steps)  # warm-up, as for Vraagbaak
+        result = run_load(url, uuid.uuid4().hex, users=users, messages=messages, steps=rasa_init_steps)
+    finally:
+        stop_processes([rasa])
+    return {"bot": "rasa init (vanilla, 1 worker)", **load_figures(result)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,8 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--replicas", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--out", type=Path, default=REPORTS_DIR / "bench_cluster.json")
+    parser.add_argument("--skip-anchor", action="store_true", help="skip the vanilla `rasa init` bot")
     args = parser.parse_args(argv)
-    figures = []
+    figures: List[Dict[str, Any]] = []
     for replicas in args.replicas:
         with tempfile.TemporaryDirectory(prefix="vraagbaak-bench-") as workdir:
             figures.append(measure(replicas, args.users, args.messages, args.model, Path(workdir)))
@@ -201,9 +245,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("  RSS (MB): " + ", ".join(f"{k} {v}" for k, v in row["rss_mb"].items()), flush=True)
         print(f"  Redis: {row['redis_kb_per_conversation']} kB per gesprek", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")  # kept if the anchor fails
+    if not args.skip_anchor:
+        with tempfile.TemporaryDirectory(prefix="vraagbaak-anker-") as workdir:
+            anchor = measure_rasa_init(args.users, args.messages, Path(workdir))
+        figures.append(anchor)
+        print(
+            f"Anker, kale `rasa init`-bot (1 worker, zonder nginx): {anchor['messages']} berichten in "
+            f"{anchor['seconds']} s, {anchor['throughput_per_s']} ber./s, p50 {anchor['p50_ms']} ms, "
+            f"p95 {anchor['p95_ms']} ms, fouten {anchor['errors']}",
+            flush=True,
+        )
+        args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print(f"Cijfers: {args.out}")
     return 1 if any(row["errors"] or row["unanswered"] for row in figures) else 0
+
+
+def load_figures(result: LoadResult) -> Dict[str, Any]:
+    """The load generator's figures, the same for every bot measured."""
+    return {
+        "users": result.users,
+        "messages_per_user": result.messages,
+        "messages": result.users * result.messages,
+        "errors": len(result.errors),
+        "unanswered": result.unanswered,
+        "seconds": round(result.seconds, 1),
+        "throughput_per_s": round(result.throughput, 1),
+        "p50_ms": round(result.percentile(0.5) * 1000),
+        "p95_ms": round(result.percentile(0.95) * 1000),
+        "first_errors": result.errors[:5],
+    }
 
 
 if __name__ == "__main__":

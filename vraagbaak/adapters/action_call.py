@@ -1,0 +1,130 @@
+"""Lean calls from Rasa to the action server: a trimmed tracker, one kept-alive connection, a compiled check.
+
+Rasa 3.6 sends the whole tracker and the whole domain with every action call, opens a new HTTP connection for
+each, and compiles the JSON schema of the answer anew every time. The actions read only the latest message,
+the slots and the question of the turn before, so that is what they get.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+from typing import Any, Dict, Tuple
+
+import aiohttp
+import rasa
+from rasa.core.actions.action import RemoteAction
+from rasa.core.constants import DEFAULT_REQUEST_TIMEOUT
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
+from rasa.utils.endpoints import EndpointConfig
+
+# The actions read the latest message and, for "Geen van deze", the question one turn before it.
+SENT_USER_TURNS = 2
+# Below Sanic's keep-alive timeout (5 s), so Rasa never reuses a connection the action server just closed.
+KEEP_ALIVE_SECONDS = 3.0
+
+
+def action_call(
+    action_name: str, tracker: DialogueStateTracker, domain: Domain | None = None
+) -> Dict[str, Any]:
+    """The request body for the action server: the tracker's state with only the last user turns."""
+    state = tracker.current_state(EventVerbosity.NONE)
+    events = list(tracker.events)
+    user_turns = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    first = user_turns[-SENT_USER_TURNS] if len(user_turns) >= SENT_USER_TURNS else 0
+    state["events"] = [event.as_dict() for event in events[first:]]
+    call: Dict[str, Any] = {
+        "next_action": action_name,
+        "sender_id": tracker.sender_id,
+        "tracker": state,
+        "version": rasa.__version__,
+    }
+    # Only an action the domain marks with `send_domain: true` gets the domain (none does today).
+    if domain is not None and domain.does_custom_action_explicitly_need_domain(action_name):
+        call["domain"] = domain.as_dict()
+    return call
+
+
+class _OpenSession:
+    """`async with` on a shared session that leaves it open for the next call."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+
+    async def __aenter__(self) -> aiohttp.ClientSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+# One session per event loop and action server URL: aiohttp sessions belong to the loop that made them.
+_SESSIONS: Dict[Tuple[int, str], aiohttp.ClientSession] = {}
+
+
+class KeepAliveEndpointConfig(EndpointConfig):
+    """An action endpoint whose requests reuse open connections instead of opening one per call."""
+
+    def session(self) -> Any:
+        key = (id(asyncio.get_running_loop()), str(self.url))
+        session = _SESSIONS.get(key)
+        if session is None or session.closed:
+            auth = aiohttp.BasicAuth(**self.basic_auth) if self.basic_auth else None
+            session = aiohttp.ClientSession(
+                headers=self.headers,
+                auth=auth,
+                timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEP_ALIVE_SECONDS),
+            )
+            _SESSIONS[key] = session
+        return _OpenSession(session)
+
+
+def keep_alive(endpoint: EndpointConfig | None) -> EndpointConfig | None:
+    """The same endpoint, with kept-alive connections."""
+    if endpoint is None or isinstance(endpoint, KeepAliveEndpointConfig):
+        return endpoint
+    return KeepAliveEndpointConfig(
+        endpoint.url,
+        endpoint.params,
+        endpoint.headers,
+        endpoint.basic_auth,
+        endpoint.token,
+        endpoint.token_name,
+        endpoint.cafile,
+        **endpoint.kwargs,
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _answer_validator() -> Any:
+    from jsonschema.validators import validator_for
+
+    schema = RemoteAction.action_response_format_spec()
+    validator = validator_for(schema)
+    validator.check_schema(schema)
+    return validator(schema)
+
+
+def install_lean_action_calls() -> None:
+    """Patch Rasa's RemoteAction in this process: trimmed tracker, kept-alive connections, compiled check."""
+    if getattr(RemoteAction, "vraagbaak_lean", False):
+        return
+    original_init = RemoteAction.__init__
+
+    def init(self: RemoteAction, name: str, action_endpoint: EndpointConfig | None) -> None:
+        original_init(self, name, keep_alive(action_endpoint))
+
+    def call_format(self: RemoteAction, tracker: DialogueStateTracker, domain: Domain) -> Dict[str, Any]:
+        return action_call(self.name(), tracker, domain)
+
+    def validate(self: RemoteAction, result: Dict[str, Any]) -> bool:
+        # Same schema and same error as Rasa's check; the schema itself is checked once, not per answer.
+        _answer_validator().validate(result)
+        return True
+
+    RemoteAction.__init__ = init  # type: ignore[method-assign]
+    RemoteAction._action_call_format = call_format  # type: ignore[method-assign]
+    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
+    RemoteAction.vraagbaak_lean = True  # type: ignore[attr-defined]
