@@ -261,9 +261,10 @@ def test_redis_keeps_conversations_on_disk_everywhere() -> None:
     # On a volume that outlives the container (not in memory).
     assert "redis-data:/data" in compose()["services"]["redis"]["volumes"]
     data = next(v for v in redis["volumes"] if v["name"] == "data")
-    assert data["persistentVolumeClaim"]["claimName"] == k8s_object("PersistentVolumeClaim", "redis-data")[
-        "metadata"
-    ]["name"]
+    assert (
+        data["persistentVolumeClaim"]["claimName"]
+        == k8s_object("PersistentVolumeClaim", "redis-data")["metadata"]["name"]
+    )
 
 
 def test_memory_limits_leave_room_for_what_was_measured() -> None:

@@ -25,6 +25,9 @@ from vraagbaak.core.paths import PROJECT_DIR
 # Markers of a process that may belong to a cluster; a PID reused by a stranger is never signalled.
 OWN_MARKERS = ("vraagbaak", "redis-server", "nginx", "supervisord")
 STOP_SECONDS = 20
+# supervisord's XML-RPC fault codes (supervisor.xmlrpc.Faults).
+ALREADY_STARTED = 60
+NOT_RUNNING = 70
 
 
 @dataclass
@@ -141,12 +144,20 @@ class Supervisor:
         return int(self.info(name)["pid"])
 
     def start(self, name: str) -> None:
-        """Start a stopped program; does not wait until it answers."""
-        self._proxy().startProcess(name, False)
+        """Start a stopped program (nothing if it runs); does not wait until it answers."""
+        try:
+            self._proxy().startProcess(name, False)
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode != ALREADY_STARTED:
+                raise
 
     def stop(self, name: str) -> None:
         """Stop a program and keep it stopped (SIGTERM, after STOP_SECONDS SIGKILL) until start()."""
-        self._proxy().stopProcess(name, True)
+        try:
+            self._proxy().stopProcess(name, True)
+        except xmlrpc.client.Fault as fault:
+            if fault.faultCode != NOT_RUNNING:
+                raise
 
     def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
         """Signal the program as a crash would; supervisord restarts it by itself."""
