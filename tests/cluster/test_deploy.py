@@ -242,6 +242,11 @@ def test_a_sent_message_is_never_passed_to_another_replica(text: str) -> None:
     assert public_next_upstream(text) == ["error", "timeout"]
 
 
+def test_the_ingress_never_passes_a_sent_message_on() -> None:
+    annotations = k8s_object("Ingress", "vraagbaak-webhooks")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"].split() == ["error", "timeout"]
+
+
 def test_the_next_upstream_check_rejects_a_retrying_config() -> None:
     broken = nginx.TEMPLATE.read_text(encoding="utf-8").replace(
         "proxy_next_upstream error timeout;", "proxy_next_upstream error timeout http_503 non_idempotent;", 1
