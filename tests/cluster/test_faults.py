@@ -61,6 +61,34 @@ def unread_bytes(port: int) -> int:
     return waiting
 
 
+def listener_pids(port: int) -> List[int]:
+    """PIDs holding the listening socket of this loopback port (via /proc/net/tcp inodes and /proc/*/fd)."""
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and int(fields[1].split(":")[1], 16) == port:
+            inodes.add(f"socket:[{fields[9]}]")
+    holders = []
+    for fd_dir in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.readlink(fd) in inodes for fd in fd_dir.iterdir()):
+                holders.append(int(fd_dir.parent.name))
+        except OSError:
+            continue
+    return holders
+
+
+def descends_from(pid: int, ancestor: int) -> bool:
+    while pid not in (0, 1):
+        if pid == ancestor:
+            return True
+        try:
+            pid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except OSError:
+            return False
+    return False
+
+
 # -- poison messages -----------------------------------------------------------------------------------------
 
 
@@ -123,6 +151,10 @@ def test_a_message_that_crashed_a_replica_is_not_passed_to_the_other(
 
 @pytest.mark.parametrize("name", ["redis", "actions-0", "nginx", "rasa-1"])
 def test_a_killed_process_comes_back_by_itself(cluster: ClusterClient, name: str) -> None:
+    spec = cluster.spec
+    port = {"redis": spec.redis_port, "actions-0": spec.action_ports[0], "nginx": spec.public_port}.get(
+        name, spec.rasa_ports[-1]
+    )
     killed = cluster.cluster.kill(name, signal.SIGKILL)
     wait_until(
         lambda: cluster.cluster.pid(name) not in (0, killed)
@@ -131,6 +163,13 @@ def test_a_killed_process_comes_back_by_itself(cluster: ClusterClient, name: str
         f"{name} draait niet opnieuw",
     )
     cluster.cluster.wait_ready(name)
+
+    def new_process_listens() -> bool:
+        # Not a leftover of the killed one (an nginx worker outlives its master) answering in its place.
+        holders, current = listener_pids(port), cluster.cluster.pid(name)
+        return bool(holders) and all(descends_from(pid, current) for pid in holders)
+
+    wait_until(new_process_listens, RESTART_BOUND, f"de nieuwe {name} luistert niet op zijn poort")
     assert answer_parts(cluster.send(new_sender(), "Wat met de pooiers?"))["topic"] == "pooiers"
 
 

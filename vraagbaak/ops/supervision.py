@@ -200,6 +200,29 @@ def session_members(session: int) -> List[int]:
     return members
 
 
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def orphans(session: int) -> List[int]:
+    """Processes of the session that no longer descend from its leader (supervisord).
+
+    When a program dies by SIGKILL its own children live on (an nginx master's worker keeps the port), and
+    its restart could not bind; they are left over from a crash and belong to nobody.
+    """
+    found = []
+    for pid in session_members(session):
+        current: int | None = pid
+        while current not in (None, 0, 1, session):
+            current = _parent(current)
+        if current != session:
+            found.append(pid)
+    return found
+
+
 def stop_session(session: int, timeout: float = STOP_SECONDS) -> List[int]:
     """SIGTERM every process of the session, SIGKILL those still there after `timeout`; returns the PIDs."""
     targets = session_members(session)

@@ -7,12 +7,15 @@ swapping). Every INTERVAL seconds this asks each server's ready URL; after FAILU
 server SIGKILL, and supervisord starts it again like after any crash. A server is only judged once it answered
 after its start, or when its start took longer than its grace time (Rasa loads its model first).
 Any HTTP answer counts as alive: a 503 because Redis is away is not the server's own fault.
+It also kills what a crashed program left behind (an nginx worker whose master died keeps the port, so the
+restarted master could not listen).
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
 import signal
 import time
 import xmlrpc.client
@@ -22,7 +25,7 @@ from typing import Dict, Sequence
 
 import requests
 
-from vraagbaak.ops.supervision import Supervisor
+from vraagbaak.ops.supervision import Supervisor, orphans
 
 logger = logging.getLogger("vraagbaak.watchdog")
 
@@ -75,6 +78,16 @@ def check_once(supervisor: Supervisor, watched: Dict[str, Watched], now: float) 
             state.misses = 0
 
 
+def kill_orphans(session: int) -> None:
+    """SIGKILL every process of the cluster's session that lost its parent program."""
+    for pid in orphans(session):
+        logger.warning("achtergebleven proces van een gecrasht programma wordt gestopt")
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: --socket PATH --checks PATH."""
     parser = argparse.ArgumentParser(
@@ -88,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     watched = {name: Watched(check["url"], float(check["grace"])) for name, check in checks.items()}
     supervisor = Supervisor(args.socket)
     logger.info("bewaakt: %s", ", ".join(watched))
+    session = os.getsid(0)  # supervisord's session, shared by every program
     while True:
+        kill_orphans(session)
         try:
             check_once(supervisor, watched, time.time())
         except (OSError, xmlrpc.client.Error) as error:
