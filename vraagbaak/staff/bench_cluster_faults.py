@@ -2,7 +2,7 @@
 
 Part of vraagbaak.staff.bench_cluster (its main calls `measure_faults`); on its own:
 
-    python -m vraagbaak.staff.bench_cluster_faults [--users 20] [--messages 20]
+    python -m vraagbaak.staff.bench_cluster_faults [--users 20] [--messages 20] [--kill-messages 60]
 """
 from __future__ import annotations
 
@@ -77,8 +77,14 @@ def aof_cost(cluster: Cluster, token: str, users: int, messages: int) -> Dict[st
     return figures
 
 
-def measure_faults(model: Path, workdir: Path, users: int = 20, messages: int = 20) -> Dict[str, Any]:
-    """Start a two-replica cluster, warm it up, and measure both fault lines."""
+def measure_faults(
+    model: Path, workdir: Path, users: int = 20, messages: int = 20, kill_messages: int = 60
+) -> Dict[str, Any]:
+    """Start a two-replica cluster, warm it up, and measure both fault lines.
+
+    The kill line sends `kill_messages` per user (1,200 in all by default, like the fault drill) so that the load
+    lasts until the killed replica has loaded its model again.
+    """
     token = uuid.uuid4().hex
     spec = ClusterSpec.on_free_ports(workdir, model, rasa_replicas=2, action_replicas=2)
     spec.env = {"VRAAGBAAK_REST_TOKEN": token}
@@ -87,7 +93,7 @@ def measure_faults(model: Path, workdir: Path, users: int = 20, messages: int = 
     try:
         run_load(spec.public_url, token, users=4, messages=4)  # warm-up
         aof = aof_cost(cluster, token, users, messages)
-        kill = kill_and_come_back(cluster, token, users, messages)
+        kill = kill_and_come_back(cluster, token, users, kill_messages)
     finally:
         cluster.stop()
     return {"users": users, "messages_per_user": messages, "aof": aof, "replica_killed": kill}
@@ -113,11 +119,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=20)
+    parser.add_argument("--kill-messages", type=int, default=60)
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--out", type=Path, default=REPORTS_DIR / "bench_cluster_faults.json")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="vraagbaak-bench-") as workdir:
-        row = measure_faults(args.model, Path(workdir), args.users, args.messages)
+        row = measure_faults(args.model, Path(workdir), args.users, args.messages, args.kill_messages)
     for line in report_lines(row):
         print(line, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
