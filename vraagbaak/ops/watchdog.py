@@ -3,7 +3,8 @@
     python -m vraagbaak.ops.watchdog --socket SUPERVISOR.sock --checks CHECKS.json
 
 supervisord restarts a process that exits, but not one that hangs (deadlocked, stopped, out of memory and
-swapping). Every INTERVAL seconds this asks each server's ready URL; after FAILURES misses in a row it sends the
+swapping). Every INTERVAL seconds this asks each server's ready URL; after FAILURES misses in a row (about a
+minute) it sends the
 server SIGKILL, and supervisord starts it again like after any crash. A server is only judged once it answered
 after its start, or when its start took longer than its grace time (Rasa loads its model first).
 Any HTTP answer counts as alive: a 503 because Redis is away is not the server's own fault.
@@ -29,9 +30,11 @@ from vraagbaak.ops.supervision import Supervisor, orphans
 
 logger = logging.getLogger("vraagbaak.watchdog")
 
-INTERVAL = 2.0
-TIMEOUT = 2.0
-FAILURES = 3
+# A replica busy with a burst of messages answers late (its event loop runs the NLU pipeline): only about a
+# minute without any answer counts as hung, like the Kubernetes liveness probe (4 x 15 s, 5 s timeout).
+INTERVAL = 5.0
+TIMEOUT = 5.0
+FAILURES = 6
 
 
 @dataclass
