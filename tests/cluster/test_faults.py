@@ -175,8 +175,9 @@ def test_a_killed_process_comes_back_by_itself(cluster: ClusterClient, name: str
 
 def test_a_hung_replica_is_restarted_by_the_watchdog(cluster: ClusterClient) -> None:
     hung = cluster.cluster.kill("rasa-0", signal.SIGSTOP)  # alive for supervisord, answering nobody
+    # About a minute without an answer (watchdog.FAILURES misses), then supervisord starts it again.
     wait_until(
-        lambda: cluster.cluster.pid("rasa-0") not in (0, hung), 60, "de watchdog herstartte rasa-0 niet"
+        lambda: cluster.cluster.pid("rasa-0") not in (0, hung), 150, "de watchdog herstartte rasa-0 niet"
     )
     cluster.cluster.wait_ready("rasa-0")
     all_replicas_answer(cluster)
