@@ -35,6 +35,7 @@ logger = logging.getLogger("vraagbaak.watchdog")
 INTERVAL = 5.0
 TIMEOUT = 5.0
 FAILURES = 6
+ORPHAN_INTERVAL = 1.0
 
 
 @dataclass
@@ -105,14 +106,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     supervisor = Supervisor(args.socket)
     logger.info("bewaakt: %s", ", ".join(watched))
     session = os.getsid(0)  # supervisord's session, shared by every program
+    next_check = 0.0
     while True:
+        # Every second: a leftover blocks the restart of its program (nginx retries its port for 2.5 s only).
         kill_orphans(session)
-        try:
-            check_once(supervisor, watched, time.time())
-        except (OSError, xmlrpc.client.Error) as error:
-            # supervisord is stopping or restarting a program right now; try again next round.
-            logger.info("supervisord niet bereikbaar (%s)", type(error).__name__)
-        time.sleep(INTERVAL)
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + INTERVAL
+            try:
+                check_once(supervisor, watched, time.time())
+            except (OSError, xmlrpc.client.Error) as error:
+                # supervisord is stopping or restarting a program right now; try again next round.
+                logger.info("supervisord niet bereikbaar (%s)", type(error).__name__)
+        time.sleep(ORPHAN_INTERVAL)
 
 
 if __name__ == "__main__":
