@@ -271,6 +271,7 @@ def test_slow_action_servers_give_the_technical_problem_reply(
 def test_redis_restart_then_the_conversation_goes_on(cluster: ClusterClient, kb: KnowledgeBase) -> None:
     sender = new_sender()
     assert answer_parts(cluster.send(sender, "Wat met de pooiers?"))["topic"] == "pooiers"
+    replicas = [cluster.cluster.pid(f"rasa-{i}") for i in range(len(cluster.rasa_urls))]
     cluster.cluster.stop_process("redis")
     try:
         # While Redis is away the user is told so in Dutch, never left without an answer.
@@ -287,6 +288,8 @@ def test_redis_restart_then_the_conversation_goes_on(cluster: ClusterClient, kb:
     # And the replicas take every request at once: none was marked failed for its Redis 503s.
     for _ in range(30):
         assert answer_parts(cluster.send(new_sender(), "Wat met de pooiers?"))["topic"] == "pooiers"
+    # Redis's outage was not the replicas' fault: nothing restarted them.
+    assert [cluster.cluster.pid(f"rasa-{i}") for i in range(len(cluster.rasa_urls))] == replicas
 
 
 def test_conversation_expires_after_record_exp(cluster: ClusterClient, kb: KnowledgeBase) -> None:
