@@ -32,7 +32,7 @@ cluster: $(MODEL) services-deps  ## Start the stack under supervisord in the bac
 cluster-down:  ## Stop everything `make cluster` started (also when supervisord or a program died)
 	$(PY) -m vraagbaak.ops.cluster down --workdir $(CLUSTER_DIR)
 
-test-cluster: $(MODEL) services-deps deploy-deps  ## Cluster and deployment tests (about 5 minutes)
+test-cluster: $(MODEL) services-deps deploy-deps  ## Cluster, fault-drill and deployment tests (two clusters; 10-20 minutes)
 	$(PY) -m pytest tests/cluster -m cluster -q
 
 bench-cluster: $(MODEL) services-deps  ## Throughput, p50/p95, memory for 1 and 2 replicas; a replica killed; AOF cost
