@@ -26,14 +26,15 @@ deploy-deps: $(DEPLOY_VENV)/.installed  ## Schema validators for deploy/ (kubern
 deploy-configs: install  ## Regenerate deploy/compose/nginx.conf and deploy/k8s/action-gateway.yaml
 	$(PY) -m vraagbaak.ops.cluster deploy-configs
 
-cluster: $(MODEL) services-deps  ## Start the stack in the background on http://localhost:8000
+cluster: $(MODEL) services-deps  ## Start the stack under supervisord in the background on http://localhost:8000
 	$(PY) -m vraagbaak.ops.cluster up --detach --workdir $(CLUSTER_DIR) --model $(MODEL)
 
-cluster-down:  ## Stop the stack started by `make cluster`
+cluster-down:  ## Stop everything `make cluster` started (also when supervisord or a program died)
 	$(PY) -m vraagbaak.ops.cluster down --workdir $(CLUSTER_DIR)
 
-test-cluster: $(MODEL) services-deps deploy-deps  ## Cluster and deployment tests (about 5 minutes)
+test-cluster: $(MODEL) services-deps deploy-deps  ## Cluster, fault-drill and deployment tests (two clusters; 10-20 minutes)
 	$(PY) -m pytest tests/cluster -m cluster -q
 
-bench-cluster: $(MODEL) services-deps  ## Throughput, p50/p95 and memory for 1 and 2 Rasa replicas
+bench-cluster: $(MODEL) services-deps  ## Throughput, p50/p95, memory for 1 and 2 replicas; a replica killed; AOF cost
 	$(PY) -m vraagbaak.staff.bench_cluster
+	$(PY) -m vraagbaak.staff.bench_cluster_faults

@@ -217,3 +217,67 @@ def test_network_policies_keep_actions_and_redis_internal() -> None:
         assert backends == {"rasa"}
     sticky = k8s_object("Ingress", "vraagbaak-socketio")["metadata"]["annotations"]
     assert sticky["nginx.ingress.kubernetes.io/affinity"] == "cookie"
+
+
+def public_next_upstream(text: str) -> List[str]:
+    """The proxy_next_upstream conditions of the public server (the first server block)."""
+    public = text[text.index("listen {{public_listen}}") if "{{" in text else 0 :]
+    match = re.search(r"proxy_next_upstream ([^;]+);", public)
+    assert match, "geen proxy_next_upstream"
+    return match.group(1).split()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        nginx.TEMPLATE.read_text(encoding="utf-8"),
+        (DEPLOY / "compose" / "nginx.conf").read_text(encoding="utf-8"),
+        cluster.render_nginx_config(cluster.ClusterSpec(workdir=Path("/nergens")), Path("/nergens")),
+    ],
+    ids=["template", "compose", "cluster"],
+)
+def test_a_sent_message_is_never_passed_to_another_replica(text: str) -> None:
+    # non_idempotent would pass a POST that crashed one replica on to the next; http_502/503 would also make
+    # nginx count a replica's "Redis is away" 503s against it (max_fails) and take it out of service.
+    assert public_next_upstream(text) == ["error", "timeout"]
+
+
+def test_the_ingress_never_passes_a_sent_message_on() -> None:
+    annotations = k8s_object("Ingress", "vraagbaak-webhooks")["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-next-upstream"].split() == ["error", "timeout"]
+
+
+def test_the_next_upstream_check_rejects_a_retrying_config() -> None:
+    broken = nginx.TEMPLATE.read_text(encoding="utf-8").replace(
+        "proxy_next_upstream error timeout;", "proxy_next_upstream error timeout http_503 non_idempotent;", 1
+    )
+    with pytest.raises(AssertionError):
+        test_a_sent_message_is_never_passed_to_another_replica(broken)
+
+
+def test_redis_keeps_conversations_on_disk_everywhere() -> None:
+    local = cluster.redis_config(cluster.ClusterSpec(workdir=Path("/nergens")), Path("/nergens"))
+    assert "appendonly yes" in local and "appendfsync everysec" in local
+    compose_command = compose()["services"]["redis"]["command"]
+    redis = k8s_object("Deployment", "redis")["spec"]["template"]["spec"]
+    for args in (compose_command, redis["containers"][0]["args"]):
+        assert args[args.index("--appendonly") + 1] == "yes"
+        assert args[args.index("--appendfsync") + 1] == "everysec"
+    # On a volume that outlives the container (not in memory).
+    assert "redis-data:/data" in compose()["services"]["redis"]["volumes"]
+    data = next(v for v in redis["volumes"] if v["name"] == "data")
+    assert (
+        data["persistentVolumeClaim"]["claimName"]
+        == k8s_object("PersistentVolumeClaim", "redis-data")["metadata"]["name"]
+    )
+
+
+def test_memory_limits_leave_room_for_what_was_measured() -> None:
+    # make bench-cluster measured about 0.9 GB per Rasa replica and 50 MB per action server.
+    measured = {"rasa": 911, "actions": 54}
+    for name, mb in measured.items():
+        container = k8s_object("Deployment", name)["spec"]["template"]["spec"]["containers"][0]
+        limit = container["resources"]["limits"]["memory"]
+        assert limit.endswith(("Mi", "Gi"))
+        limit_mb = int(limit[:-2]) * (1024 if limit.endswith("Gi") else 1)
+        assert mb < limit_mb <= 4 * mb, (name, limit)

@@ -37,7 +37,7 @@ def test_production_uses_forgetful_redis_stores_with_expiry() -> None:
     store = endpoints["tracker_store"]
     assert store["type"] == "vraagbaak.adapters.stores.ForgetfulRedisTrackerStore"
     assert store["record_exp"] == 120
-    assert endpoints["lock_store"]["type"] == "vraagbaak.adapters.stores.ExpiringTicketRedisLockStore"
+    assert endpoints["lock_store"]["type"] == "vraagbaak.adapters.locks.RedisConversationLockStore"
     # The password stays in the environment; Rasa fills it in when it reads the file.
     assert store["password"] == "${VRAAGBAAK_REDIS_PASSWORD}"
     assert "geheim" not in json.dumps(endpoints)

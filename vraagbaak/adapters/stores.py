@@ -1,21 +1,17 @@
-"""Conversation stores that keep only the current session's last turns and forget idle conversations; Redis locks."""
+"""Conversation stores that keep only the current session's last turns and forget idle conversations (locks: locks.py)."""
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Iterable
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LockError, RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUttered
 from rasa.shared.core.slots import Slot
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.utils.endpoints import EndpointConfig
 
 DEFAULT_MAX_CONVERSATIONS = 10_000
 FALLBACK_EXPIRY_MINUTES = 60.0
@@ -184,33 +180,3 @@ class ForgetfulRedisTrackerStore(RedisTrackerStore):
         self.red.set(
             self.key_prefix + kept.sender_id, self.serialise_tracker(kept), ex=timeout or self.record_exp
         )
-
-
-class ExpiringTicketRedisLockStore(RedisLockStore):
-    """Redis conversation locks that give up when their own ticket expires, instead of waiting forever.
-
-    When a replica dies holding a conversation's lock, the message retried on another replica waits for the dead
-    ticket to expire. Its own ticket was issued a moment later and expires almost together with it; Rasa 3.6 then
-    waits for a ticket that no longer exists. Raising LockError lets the channel retry with a fresh ticket.
-    """
-
-    def __init__(self, endpoint_config: EndpointConfig | None = None, **kwargs: Any) -> None:
-        if endpoint_config is not None:
-            kwargs = {"host": endpoint_config.url, **endpoint_config.kwargs, **kwargs}
-        super().__init__(**kwargs)
-
-    async def _acquire_lock(
-        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
-    ) -> TicketLock:
-        while True:
-            lock = self.get_lock(conversation_id)
-            if lock is None:
-                break
-            lock.remove_expired_tickets()
-            if not any(t.number == ticket for t in lock.tickets):
-                break  # our own ticket expired while we waited
-            if not lock.is_locked(ticket):
-                return lock
-            await asyncio.sleep(wait_time_in_seconds)
-            self.update_lock(conversation_id)
-        raise LockError(f"Could not acquire lock for conversation_id '{conversation_id}'.")

@@ -1,12 +1,12 @@
 """A real multi-instance Vraagbaak stack on loopback: Redis, Rasa replicas, action servers and nginx.
 
     python -m vraagbaak.ops.cluster up [--detach]   # start; without --detach Ctrl-C stops everything
-    python -m vraagbaak.ops.cluster down            # stop what `up --detach` left running (PID files)
+    python -m vraagbaak.ops.cluster down            # stop everything `up` started, whatever died since
 
-Every process is a child of this module with its own PID file under the work directory (default .run/cluster):
-Debian's redis-server and nginx with generated configuration files (not the system services), and Rasa and
-the action servers through `python -m vraagbaak.ops.launcher rasa`, with the production settings of
-vraagbaak.ops.production.
+Every process runs under supervisord (vraagbaak.ops.supervision), which restarts it when it exits; a watchdog
+kills a server that stops answering so that it is restarted too. Debian's redis-server and nginx run with
+generated configuration files (not the system services), Rasa and the action servers through
+`python -m vraagbaak.ops.launcher`, with the production settings of vraagbaak.ops.production.
 """
 from __future__ import annotations
 
@@ -15,193 +15,45 @@ import os
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence
 
 import requests
 
-from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR
+from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import ConfigError, Settings
 from vraagbaak.ops import production
+from vraagbaak.ops.cluster_spec import (
+    DEFAULT_MODEL,
+    DEFAULT_WORKDIR,
+    OPERATOR_SETTINGS,
+    STARTUP_TIMEOUT,
+    ClusterSpec,
+    redis_config,
+    render_nginx_config,
+)
 from vraagbaak.ops.deploy_files import deploy_configs
-from vraagbaak.ops.nginx import ACTION_TIMEOUT, PUBLIC_PORT, NginxLayout, render_nginx
 from vraagbaak.ops.processes import (
-    free_port,
     launcher_command,
     port_is_free,
     process_tree_rss,
     rasa_command,
     start_process,
-    stop_from_pid_files,
-    stop_processes,
 )
-
-DEFAULT_WORKDIR = PROJECT_DIR / ".run" / "cluster"
-DEFAULT_MODEL = MODELS_DIR / "vraagbaak.tar.gz"
-# Fixed ports of `make cluster`. deploy/ publishes the same public port; inside containers Rasa, the action
-# servers and the gateway keep their defaults (5005, 5055, 5054), since each container has its own address.
-GATEWAY_PORT = 5154
-REDIS_PORT = 6380
-# Not 5005/5055, so `make run` and `make cluster` can run side by side.
-RASA_PORTS = (5105, 5106)
-ACTION_PORTS = (5155, 5156)
-STARTUP_TIMEOUT = 300.0
-# Settings an operator may pass to `make cluster` through the environment; ports and Redis are the cluster's own.
-OPERATOR_SETTINGS = (
-    "VRAAGBAAK_CORS_ORIGINS",
-    "VRAAGBAAK_ENABLE_API",
-    "VRAAGBAAK_JWT_SECRET",
-    "VRAAGBAAK_REST_TOKEN",
-    "VRAAGBAAK_RECORD_EXP",
-    "VRAAGBAAK_LOCK_LIFETIME",
+from vraagbaak.ops.supervision import (
+    ProcessSpec,
+    Supervisor,
+    stop_cluster,
+    supervisord_command,
+    supervisord_config,
+    write_watchdog_file,
 )
-
-
-@dataclass
-class ClusterSpec:
-    """Ports, files and production settings of one cluster."""
-
-    workdir: Path
-    model: Path = DEFAULT_MODEL
-    public_port: int = PUBLIC_PORT
-    gateway_port: int = GATEWAY_PORT
-    redis_port: int = REDIS_PORT
-    rasa_ports: Tuple[int, ...] = RASA_PORTS
-    action_ports: Tuple[int, ...] = ACTION_PORTS
-    action_timeout: int = ACTION_TIMEOUT
-    # VRAAGBAAK_* variables on top of the cluster's own (CORS origins, API, JWT secret, REST token, expiry).
-    env: Dict[str, str] = field(default_factory=dict)
-    redis_password: str = field(default_factory=lambda: secrets.token_hex(16), repr=False)
-
-    def __post_init__(self) -> None:
-        # nginx (-p) and Rasa (cwd = project) would each read a relative path differently.
-        self.workdir = Path(self.workdir).resolve()
-        self.model = Path(self.model).resolve()
-
-    @classmethod
-    def on_free_ports(
-        cls,
-        workdir: Path,
-        model: Path = DEFAULT_MODEL,
-        rasa_replicas: int = 2,
-        action_replicas: int = 2,
-        **kw,
-    ) -> ClusterSpec:
-        """A spec whose every port is a currently free loopback port (for tests and benchmarks)."""
-        return cls(
-            workdir=workdir,
-            model=model,
-            public_port=free_port(),
-            gateway_port=free_port(),
-            redis_port=free_port(),
-            rasa_ports=tuple(free_port() for _ in range(rasa_replicas)),
-            action_ports=tuple(free_port() for _ in range(action_replicas)),
-            **kw,
-        )
-
-    @property
-    def public_url(self) -> str:
-        """The address visitors and the widget use."""
-        return f"http://localhost:{self.public_port}"
-
-    @property
-    def rasa_urls(self) -> List[str]:
-        """Each Rasa replica, directly (bypassing nginx)."""
-        return [f"http://127.0.0.1:{port}" for port in self.rasa_ports]
-
-    @property
-    def action_urls(self) -> List[str]:
-        """Each action server, directly."""
-        return [f"http://127.0.0.1:{port}" for port in self.action_ports]
-
-    @property
-    def gateway_url(self) -> str:
-        """The internal action gateway Rasa calls."""
-        return f"http://127.0.0.1:{self.gateway_port}"
-
-    def settings_env(self, rasa_port: int | None = None, action_port: int | None = None) -> Dict[str, str]:
-        """The VRAAGBAAK_* environment of one Rasa replica or action server."""
-        env = {
-            "VRAAGBAAK_ENV": "production",
-            "VRAAGBAAK_MODEL": str(self.model),
-            "VRAAGBAAK_RASA_HOST": "127.0.0.1",
-            "VRAAGBAAK_ACTION_HOST": "127.0.0.1",
-            "VRAAGBAAK_ACTION_URL": f"{self.gateway_url}/webhook",
-            "VRAAGBAAK_ACTION_TIMEOUT": str(self.action_timeout),
-            "VRAAGBAAK_REDIS_HOST": "127.0.0.1",
-            "VRAAGBAAK_REDIS_PORT": str(self.redis_port),
-            "VRAAGBAAK_REDIS_PASSWORD": self.redis_password,
-            "VRAAGBAAK_CORS_ORIGINS": self.public_url,
-        }
-        env.update(self.env)
-        if self.public_url not in env["VRAAGBAAK_CORS_ORIGINS"]:
-            # The widget page nginx serves must always be allowed to talk to the bot.
-            env["VRAAGBAAK_CORS_ORIGINS"] = f"{self.public_url} {env['VRAAGBAAK_CORS_ORIGINS']}".strip()
-        if rasa_port is not None:
-            env["VRAAGBAAK_RASA_PORT"] = str(rasa_port)
-        if action_port is not None:
-            env["VRAAGBAAK_ACTION_PORT"] = str(action_port)
-        return env
-
-    def settings(self, rasa_port: int | None = None) -> Settings:
-        """Checked production settings (raises ConfigError on an unsafe combination)."""
-        return Settings.from_env(self.settings_env(rasa_port=rasa_port))
-
-
-@dataclass
-class ProcessSpec:
-    """How to start one process and how to know it is ready."""
-
-    name: str
-    argv: List[str]
-    env: Dict[str, str]
-    ready_url: str | None = None
-
-
-def render_nginx_config(spec: ClusterSpec, prefix: Path, public_host: str = "127.0.0.1") -> str:
-    """nginx.conf for a loopback cluster."""
-    return render_nginx(
-        NginxLayout(
-            prefix=str(prefix),
-            gateway_listen=f"127.0.0.1:{spec.gateway_port}",
-            action_servers=[f"127.0.0.1:{port}" for port in spec.action_ports],
-            action_timeout=spec.action_timeout,
-            public_listen=f"{public_host}:{spec.public_port}",
-            rasa_servers=[f"127.0.0.1:{port}" for port in spec.rasa_ports],
-            public_url=spec.public_url,
-            cors_origins=spec.settings().cors_origins,
-        )
-    )
-
-
-def redis_config(spec: ClusterSpec, data_dir: Path) -> str:
-    """A private Redis on loopback with a password and nothing written to disk (conversations stay in RAM)."""
-    return "\n".join(
-        [
-            f"port {spec.redis_port}",
-            "bind 127.0.0.1",
-            "protected-mode yes",
-            "daemonize no",
-            f"dir {data_dir}",
-            'save ""',
-            "appendonly no",
-            "loglevel warning",
-            'logfile ""',
-            f"requirepass {spec.redis_password}",
-            # Conversations expire by themselves; when memory runs out, drop those closest to expiry first.
-            "maxmemory 400mb",
-            "maxmemory-policy volatile-ttl",
-            "",
-        ]
-    )
 
 
 class Cluster:
-    """Starts, stops and restarts the processes of one ClusterSpec."""
+    """Starts and stops one ClusterSpec under supervisord, and crashes, stops or restarts single programs."""
 
     def __init__(self, spec: ClusterSpec) -> None:
         self.spec = spec
@@ -210,7 +62,7 @@ class Cluster:
         self.pids = self.workdir / "pids"
         self.config_dir = self.workdir / "config"
         self.nginx_prefix = self.workdir / "nginx"
-        self.processes: Dict[str, subprocess.Popen] = {}
+        self.supervisor = Supervisor(self.workdir / "supervisor.sock")
         self._specs: Dict[str, ProcessSpec] = {}
 
     # -- configuration -------------------------------------------------------------------------------------
@@ -221,13 +73,31 @@ class Cluster:
             directory.mkdir(parents=True, exist_ok=True)
         for sub in ("logs", "tmp"):
             (self.nginx_prefix / sub).mkdir(parents=True, exist_ok=True)
-        self.config_dir.chmod(0o700)
+        # The config holds secrets; the append-only file holds conversations.
+        for private in (self.config_dir, self.workdir / "redis"):
+            private.chmod(0o700)
         redis_conf = self.config_dir / "redis.conf"
         redis_conf.write_text(redis_config(self.spec, self.workdir / "redis"), encoding="utf-8")
         redis_conf.chmod(0o600)
         nginx_conf = self.nginx_prefix / "nginx.conf"
         nginx_conf.write_text(render_nginx_config(self.spec, self.nginx_prefix), encoding="utf-8")
         self._specs = {spec.name: spec for spec in self._process_specs()}
+        checks = self.config_dir / "watchdog.json"
+        write_watchdog_file(checks, list(self._specs.values()))
+        watchdog = [sys.executable, "-m", "vraagbaak.ops.watchdog", "--socket", str(self.supervisor.socket)]
+        conf = self.supervisord_conf
+        conf.write_text(
+            supervisord_config(
+                self.workdir, self.logs, list(self._specs.values()), [*watchdog, "--checks", str(checks)]
+            ),
+            encoding="utf-8",
+        )
+        conf.chmod(0o600)
+
+    @property
+    def supervisord_conf(self) -> Path:
+        """supervisord's configuration file (it holds the programs' secrets: owner only)."""
+        return self.config_dir / "supervisord.conf"
 
     def _process_specs(self) -> Iterator[ProcessSpec]:
         spec = self.spec
@@ -263,6 +133,7 @@ class Cluster:
                 rasa_command(production.rasa_arguments(settings, endpoints, credentials)),
                 {**env, **production.rasa_environment(settings)},
                 f"http://127.0.0.1:{port}/",
+                startup_grace=STARTUP_TIMEOUT,
             )
 
     @staticmethod
@@ -276,30 +147,40 @@ class Cluster:
 
     @property
     def names(self) -> List[str]:
-        """Process names in start order."""
+        """Program names in start order."""
         return list(self._specs)
 
     def log_path(self, name: str) -> Path:
-        """Where a process writes its output."""
+        """Where a program writes its output."""
         return self.logs / f"{name}.log"
 
-    def start_process(self, name: str) -> subprocess.Popen:
-        """Start (or restart) one process; does not wait until it is ready."""
-        spec = self._specs[name]
-        process = start_process(spec.argv, self.log_path(name), spec.env, own_session=True)
-        self.processes[name] = process
-        (self.pids / f"{name}.pid").write_text(f"{process.pid}\n", encoding="utf-8")
-        return process
+    def pid(self, name: str) -> int:
+        """The PID of a running program (0 while it is stopped or starting again)."""
+        return self.supervisor.pid(name)
+
+    def start_process(self, name: str) -> None:
+        """Start a program that was stopped with stop_process; does not wait until it is ready."""
+        self.supervisor.start(name)
+
+    def stop_process(self, name: str) -> None:
+        """Stop a program and keep it stopped until start_process (an operator's stop, not a crash)."""
+        self.supervisor.stop(name)
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> int:
+        """Signal a program as a crash would (supervisord starts it again); returns the PID signalled."""
+        pid = self.pid(name)
+        self.supervisor.kill(name, sig)
+        return pid
 
     def wait_ready(self, name: str, timeout: float = STARTUP_TIMEOUT) -> None:
-        """Poll until the process answers (Redis: PING), failing early if it died."""
-        process = self.processes[name]
+        """Poll until the program runs and answers (Redis: PING); fail early if supervisord gave it up."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if process.poll() is not None:
+            state = self.supervisor.info(name)["statename"]
+            if state in ("FATAL", "STOPPED", "EXITED"):
                 tail = self.log_path(name).read_text(encoding="utf-8", errors="replace")[-2000:]
-                raise RuntimeError(f"{name} stopte met code {process.returncode}:\n{tail}")
-            if self._answers(name):
+                raise RuntimeError(f"{name} is {state}:\n{tail}")
+            if state == "RUNNING" and self._answers(name):
                 return
             time.sleep(0.3)
         raise TimeoutError(f"{name} is na {timeout:.0f} s nog niet klaar")
@@ -353,45 +234,42 @@ class Cluster:
             raise RuntimeError(f"Deze poorten zijn al in gebruik: {', '.join(map(str, busy))}")
 
     def start(self) -> None:
-        """Write the configuration, start every process and wait until each answers."""
+        """Write the configuration, start supervisord (which starts every program) and wait until each answers."""
         self.check_ports_free()
         self.write_config()
-        (self.pids / "supervisor.pid").write_text(f"{os.getpid()}\n", encoding="utf-8")
+        process = start_process(
+            supervisord_command(self.supervisord_conf), self.logs / "supervisord-start.log", own_session=True
+        )
+        # Its PID is also its session: stop_cluster finds every program by it, even if supervisord died.
+        (self.pids / "supervisor.pid").write_text(f"{process.pid}\n", encoding="utf-8")
         try:
-            for name in self.names:
-                self.start_process(name)
-                if not name.startswith("rasa-"):
-                    self.wait_ready(name)
-            # The replicas load the model in parallel; wait for all of them at the end.
-            for name in self.names:
-                if name.startswith("rasa-"):
-                    self.wait_ready(name)
+            deadline = time.monotonic() + 30
+            while not self.supervisor.answers():
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = (self.logs / "supervisord-start.log").read_text(encoding="utf-8", errors="replace")
+                    raise RuntimeError(f"supervisord start niet:\n{log[-2000:]}")
+                time.sleep(0.2)
+            # The replicas load the model in parallel; wait for them last.
+            for name in sorted(self.names, key=lambda n: n.startswith("rasa-")):
+                self.wait_ready(name)
         except BaseException:
             self.stop()
             raise
 
-    def stop_process(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
-        """Stop one process (SIGKILL simulates a crash) and wait until it is gone."""
-        process = self.processes.get(name)
-        if process is not None:
-            stop_processes([process], sig, timeout)
-
     def restart(self, name: str) -> None:
-        """Stop one process if it runs, start it again and wait until it answers."""
+        """Stop one program if it runs, start it again and wait until it answers."""
         self.stop_process(name)
         self.start_process(name)
         self.wait_ready(name)
 
-    def stop(self) -> None:
-        """Stop every process, front to back, and remove the PID files."""
-        for name in reversed(list(self.processes)):
-            self.stop_process(name)
-        for pid_file in self.pids.glob("*.pid"):
-            pid_file.unlink(missing_ok=True)
+    def stop(self) -> List[int]:
+        """Stop every program and supervisord; returns the PIDs that were still running."""
+        return stop_cluster(self.workdir)
 
     def rss(self) -> Dict[str, int]:
-        """Resident memory in bytes per process, including its own children (nginx workers)."""
-        return {name: process_tree_rss(p.pid) for name, p in self.processes.items() if p.poll() is None}
+        """Resident memory in bytes per program, including its own children (nginx workers)."""
+        pids = {name: self.pid(name) for name in self.names}
+        return {name: process_tree_rss(pid) for name, pid in pids.items() if pid}
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -416,11 +294,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Geschreven: {path.relative_to(PROJECT_DIR)}")
         return 0
     if args.command == "down":
-        stopped = stop_from_pid_files(args.workdir.resolve())
-        print("Gestopt: " + (", ".join(stopped) if stopped else "niets (er draaide geen cluster)"))
+        stopped = stop_cluster(args.workdir.resolve())
+        print(f"Gestopt: {len(stopped)} processen" if stopped else "Gestopt: niets (er draaide geen cluster)")
         return 0
-    if any((args.workdir / "pids").glob("*.pid")):
-        stop_from_pid_files(args.workdir.resolve())
+    # A cluster left running (or half dead) in this directory is stopped first.
+    stop_cluster(args.workdir.resolve())
     extra = {k: os.environ[k] for k in OPERATOR_SETTINGS if k in os.environ}
     # A local cluster needs a way in for curl and the load tools; production chooses its own token.
     extra.setdefault("VRAAGBAAK_REST_TOKEN", secrets.token_hex(16))
@@ -442,7 +320,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         flush=True,
     )
     if args.detach:
-        (cluster.pids / "supervisor.pid").unlink(missing_ok=True)
         print("Stoppen: make cluster-down", flush=True)
         return 0
     print("Stoppen: Ctrl-C (of make cluster-down)", flush=True)

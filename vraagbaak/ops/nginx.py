@@ -78,8 +78,8 @@ def render_nginx(layout: NginxLayout) -> str:
         "error_log": layout.error_log or f"{layout.prefix}/logs/nginx-error.log",
         "access_log": layout.access_log or f"{layout.prefix}/logs/nginx-access.log",
         "origin_map": _origin_lines(layout.cors_origins),
-        # A Rasa replica that failed is left alone for a few seconds (a hung one would cost every request a
-        # timeout). Action servers are never marked down: a refused connection costs nothing and moves on to the
+        # A Rasa replica that could not be reached or timed out is left alone for a few seconds (a hung one would
+        # cost every request a timeout); its 503s (Redis away) do not count, see proxy_next_upstream. Action servers are never marked down: a refused connection costs nothing and moves on to the
         # next one, so a restarted action server is used again by the very next message.
         "rasa_servers": _server_lines(layout.rasa_servers, "max_fails=1 fail_timeout=5s"),
         "action_servers": _server_lines(layout.action_servers, "max_fails=0"),

@@ -11,7 +11,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence
 
 import requests
 import yaml
@@ -169,50 +169,6 @@ def process_tree_rss(pid: int) -> int:
         except OSError:
             continue
     return total
-
-
-def stop_from_pid_files(workdir: Path, timeout: float = 20.0) -> List[str]:
-    """Stop what a detached `up` left running; only PIDs whose command line still looks like ours."""
-    pids_dir = workdir / "pids"
-    stopped: List[str] = []
-    targets: List[Tuple[str, int]] = []
-    for pid_file in sorted(pids_dir.glob("*.pid")):
-        try:
-            pid = int(pid_file.read_text().split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except (OSError, ValueError, IndexError):
-            pid_file.unlink(missing_ok=True)
-            continue
-        # A PID can be reused after a reboot; never signal a process that is not part of this cluster.
-        if any(marker in cmdline for marker in ("vraagbaak", "redis-server", "nginx")):
-            targets.append((pid_file.stem, pid))
-        else:
-            pid_file.unlink(missing_ok=True)
-    for name, pid in targets:
-        try:
-            os.kill(pid, signal.SIGTERM)
-            stopped.append(name)
-        except ProcessLookupError:
-            pass
-    deadline = time.monotonic() + timeout
-    for _, pid in targets:
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and not _is_zombie(pid):
-            time.sleep(0.2)
-        if Path(f"/proc/{pid}").exists() and not _is_zombie(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-    for pid_file in pids_dir.glob("*.pid"):
-        pid_file.unlink(missing_ok=True)
-    return stopped
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
-    except (OSError, IndexError):
-        return True
 
 
 @dataclass

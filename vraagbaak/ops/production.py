@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 
 REDIS_KEY_PREFIX = "vraagbaak"
 TRACKER_STORE_CLASS = "vraagbaak.adapters.stores.ForgetfulRedisTrackerStore"
-LOCK_STORE_CLASS = "vraagbaak.adapters.stores.ExpiringTicketRedisLockStore"
+LOCK_STORE_CLASS = "vraagbaak.adapters.locks.RedisConversationLockStore"
 TOKEN_CHANNEL_CLASS = "vraagbaak.adapters.channels.token_rest.TokenRestInput"
 REST_CHANNEL_NAMES = {"rest", "vraagbaak.adapters.channels.rest.SafeRestInput", TOKEN_CHANNEL_CLASS}
 
