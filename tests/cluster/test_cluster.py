@@ -81,7 +81,7 @@ def test_forget_deletes_the_conversation_from_redis(cluster: ClusterClient, kb: 
     secret = f"geheim{uuid.uuid4().hex[:8]}"
     cluster.send(sender, f"{secret} wat met de pooiers", cluster.rasa_urls[0])
     redis = cluster.cluster.redis_client()
-    key = f"vraagbaak:tracker:{sender}"
+    key = f"vraagbaak:tracker:{conversation_id('rest', sender)}"
     assert secret in redis.get(key)
     messages = cluster.send(sender, "vergeet dit gesprek", cluster.rasa_urls[1])
     assert messages[0]["text"] == kb.message("vergeten")
@@ -296,7 +296,7 @@ def test_redis_restart_then_the_conversation_goes_on(cluster: ClusterClient, kb:
 def test_conversation_expires_after_record_exp(cluster: ClusterClient, kb: KnowledgeBase) -> None:
     sender = new_sender()
     redis = cluster.cluster.redis_client()
-    key = f"vraagbaak:tracker:{sender}"
+    key = f"vraagbaak:tracker:{conversation_id('rest', sender)}"
     cluster.send(sender, "Wat met de pooiers?")
     assert 0 < redis.ttl(key) <= RECORD_EXP
     wait_until(lambda: not redis.exists(key), RECORD_EXP + 15, "het gesprek is niet verlopen")
