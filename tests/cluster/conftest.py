@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import secrets
 import shutil
-from typing import Any, Dict, Iterator, List
+import time
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 import requests
@@ -55,6 +56,16 @@ class ClusterClient:
         response = self.post(sender, message, base_url)
         assert response.status_code == 200, (response.status_code, response.text[:300])
         return list(response.json())
+
+
+def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> None:
+    """Poll a condition (never a fixed sleep): a bounded wait for something the system does by itself."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{what} binnen {timeout:.0f} s")
 
 
 @pytest.fixture(scope="module")

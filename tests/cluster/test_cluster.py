@@ -19,11 +19,12 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
-from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient
+from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient, wait_until
 from tests.conftest import answer_parts, ask_until_clarified
 from tests.e2e.socketio_client import SocketIO, run_socketio
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.ops.watchdog import compact_aof
 from vraagbaak.staff.bench_cluster import question_for, run_load, topic_of
 
 pytestmark = pytest.mark.cluster
@@ -35,16 +36,6 @@ def new_sender() -> str:
 
 def texts(messages: List[Dict[str, Any]]) -> List[str]:
     return [m["text"] for m in messages if m.get("text")]
-
-
-def wait_until(condition: Any, timeout: float, what: str) -> None:
-    """Poll a condition (never a fixed sleep): a bounded wait for something the system does by itself."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"{what} binnen {timeout:.0f} s")
 
 
 # -- context shared between replicas -------------------------------------------------------------------------
@@ -89,6 +80,29 @@ def test_forget_deletes_the_conversation_from_redis(cluster: ClusterClient, kb: 
     assert secret not in stored
     assert not [e for e in json.loads(stored)["events"] if e["event"] == "user"]
     assert 0 < redis.ttl(key) <= RECORD_EXP
+
+
+def test_forgotten_text_leaves_the_append_only_file(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    """Redis rewrites the file only when it doubled; the watchdog's regular rewrite takes forgotten text off disk."""
+    data_dir = cluster.cluster.workdir / "redis"
+
+    def on_disk(marker: str) -> bool:
+        return any(marker.encode() in path.read_bytes() for path in data_dir.rglob("*") if path.is_file())
+
+    sender = new_sender()
+    secret = f"geheim{uuid.uuid4().hex[:8]}"
+    cluster.send(sender, f"{secret} wat met de pooiers", cluster.rasa_urls[0])
+    # Written once a second (appendfsync everysec): the check below can fail.
+    wait_until(lambda: on_disk(secret), 10, "het bericht staat niet in het append-only-bestand")
+    cluster.send(sender, "vergeet dit gesprek", cluster.rasa_urls[1])
+    assert on_disk(secret), "before the rewrite the old file still holds it"
+    redis = cluster.cluster.redis_client()
+    wait_until(lambda: compact_aof(cluster.cluster.config_dir / "redis.conf"), 30, "geen herschrijving")
+    wait_until(
+        lambda: not int(redis.info("persistence")["aof_rewrite_in_progress"]) and not on_disk(secret),
+        30,
+        "vergeten tekst staat nog op schijf",
+    )
 
 
 async def socketio_conversation(url: str, transport: str, questions: List[Tuple[str, str]]) -> List[str]:

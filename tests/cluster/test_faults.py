@@ -11,12 +11,12 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable, List, Tuple
+from typing import List, Tuple
 
 import pytest
 import requests
 
-from tests.cluster.conftest import ClusterClient
+from tests.cluster.conftest import ClusterClient, wait_until
 from tests.conftest import answer_parts
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.ops.processes import port_is_free
@@ -30,16 +30,6 @@ RESTART_BOUND = 10.0
 
 def new_sender() -> str:
     return f"storing-{uuid.uuid4().hex[:10]}"
-
-
-def wait_until(condition: Callable[[], Any], timeout: float, what: str) -> None:
-    """Poll a condition (never a fixed sleep): a bounded wait for something the system does by itself."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    pytest.fail(f"{what} binnen {timeout:.0f} s")
 
 
 def replica_pids(cluster: ClusterClient) -> List[int]:

@@ -88,7 +88,10 @@ class Cluster:
         conf = self.supervisord_conf
         conf.write_text(
             supervisord_config(
-                self.workdir, self.logs, list(self._specs.values()), [*watchdog, "--checks", str(checks)]
+                self.workdir,
+                self.logs,
+                list(self._specs.values()),
+                [*watchdog, "--checks", str(checks), "--redis-conf", str(redis_conf)],
             ),
             encoding="utf-8",
         )
