@@ -103,7 +103,9 @@ class ChoiceAndInputGuard(GraphComponent):
                 words |= content_words(example.get(TOKENS_NAMES[TEXT]) or [])
         self._vocabulary = DomainVocabulary(words)
         with self._model_storage.write_to(self._resource) as directory:
-            (Path(directory) / VOCABULARY_FILE).write_text(json.dumps(self._vocabulary.words), encoding="utf-8")
+            (Path(directory) / VOCABULARY_FILE).write_text(
+                json.dumps(self._vocabulary.words), encoding="utf-8"
+            )
         return self._resource
 
     @classmethod
