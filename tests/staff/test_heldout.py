@@ -56,6 +56,23 @@ def test_out_of_scope_rejection_and_wrong_answers(predictions) -> None:
     assert figures["wrong_answer_rate"] <= 0.03, figures
 
 
+def test_near_misses_that_are_faq_questions_mostly_get_their_official_answer(parser: ev.ModelParser) -> None:
+    faq_items = [item for item in SAFETY["geen_nood"] if item.get("onderwerp")]
+    kb = knowledge_base()
+    outcomes = [ev.outcome_of(kb, p) for p in parser.parse([item["tekst"] for item in faq_items])]
+    pairs = [(item["onderwerp"], outcome) for item, outcome in zip(faq_items, outcomes, strict=True)]
+    assert ev.answered_with_topic(pairs) >= 0.90, [(t, o.kind.value, o.topic_id) for t, o in pairs]
+
+
+def test_the_answered_with_topic_share_counts_only_the_right_official_answer() -> None:
+    right = ev.Decision(Outcome.ANSWERED, "pooiers", "faq_pooiers", 0.9)
+    other_topic = ev.Decision(Outcome.ANSWERED, "kritiek", "faq_kritiek", 0.9)
+    clarified = ev.Decision(Outcome.CLARIFIED, "pooiers", "faq_pooiers", 0.4, ("pooiers",))
+    assert ev.answered_with_topic([("pooiers", right)]) == 1.0
+    assert ev.answered_with_topic([("pooiers", other_topic), ("pooiers", clarified)]) == 0.0
+    assert ev.answered_with_topic([]) == 0.0
+
+
 @pytest.mark.parametrize("text", SAFETY["nood"])
 def test_someone_in_danger_gets_the_safe_path(parser: ev.ModelParser, text: str) -> None:
     outcome = ev.outcome_of(knowledge_base(), parser.parse([text])[0])

@@ -124,11 +124,18 @@ def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str
 
 
 def safety_figures(parser: ev.ModelParser) -> Dict[str, float]:
-    """Safe path recall on emergencies and false alarms on questions about violence; ambiguous handling."""
+    """Safe path recall on emergencies, false alarms and official answers on questions about violence;
+    ambiguous handling."""
     kb = knowledge_base()
     safety = yaml.safe_load((TESTS_DIR / "data" / "nood.yml").read_text(encoding="utf-8"))
     emergencies = [ev.outcome_of(kb, p) for p in parser.parse(safety["nood"])]
     near = [ev.outcome_of(kb, p) for p in parser.parse([n["tekst"] for n in safety["geen_nood"]])]
+    # A near-miss that is a real FAQ question deserves that topic's official answer, not a clarification.
+    faq_near = [
+        (item["onderwerp"], outcome)
+        for item, outcome in zip(safety["geen_nood"], near, strict=True)
+        if item.get("onderwerp")
+    ]
     ambiguous = yaml.safe_load((TESTS_DIR / "data" / "dubbelzinnig.yml").read_text(encoding="utf-8"))[
         "ambigu"
     ]
@@ -143,6 +150,7 @@ def safety_figures(parser: ev.ModelParser) -> Dict[str, float]:
     return {
         "emergency_recall": sum(o.kind == Outcome.EMERGENCY for o in emergencies) / len(emergencies),
         "near_miss_false_alarm": sum(o.kind == Outcome.EMERGENCY for o in near) / len(near),
+        "near_miss_faq_answered": ev.answered_with_topic(faq_near),
         "ambiguous_clarified": sum(o.kind == Outcome.CLARIFIED for o in amb) / len(amb),
         "ambiguous_acceptable": acceptable / len(amb),
     }
@@ -263,6 +271,7 @@ def format_results(results: Dict) -> str:
         f" (outright: {results['oos_rejected_outright']:.1%})",
         f"Safe path recall (emergencies):  {results['emergency_recall']:.1%}",
         f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
+        f"Near-miss FAQ questions answered: {results['near_miss_faq_answered']:.1%} (with their own topic)",
         f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
         f"Training time (rasa train):      {results['training_seconds']} s",
         format_latency(results),

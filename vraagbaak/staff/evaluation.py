@@ -99,6 +99,11 @@ def accuracy(expected: Sequence[str], predicted: Sequence[str]) -> float:
     return sum(e == p for e, p in zip(expected, predicted, strict=True)) / max(len(expected), 1)
 
 
+def answered_with_topic(pairs: Sequence[Tuple[str, Decision]]) -> float:
+    """Share of (expected topic id, decision) pairs that got exactly that topic's official answer."""
+    return sum(d.kind == Outcome.ANSWERED and d.topic_id == topic for topic, d in pairs) / max(len(pairs), 1)
+
+
 def scope_figures(
     kb: KnowledgeBase, examples: Sequence[Example], outcomes: Sequence[Decision]
 ) -> Dict[str, float]:

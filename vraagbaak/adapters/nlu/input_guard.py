@@ -1,19 +1,32 @@
-"""Deterministic overrides after the classifier: bad input, typed option numbers and typed titles."""
+"""Deterministic overrides after the classifier: bad input, typed option numbers and titles, off-topic words."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any, Dict, List
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.constants import TOKENS_NAMES
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from vraagbaak.adapters.nlu.domain_vocabulary import DomainVocabulary, content_words
 from vraagbaak.core.knowledge_base import knowledge_base, normalise_title
-from vraagbaak.core.outcomes import CHOICE_INTENT, MENU_INTENT, NONE_OF_THESE_INTENT, SAFETY_INTENT
+from vraagbaak.core.outcomes import (
+    CHOICE_INTENT,
+    MENU_INTENT,
+    NONE_OF_THESE_INTENT,
+    OUT_OF_SCOPE_INTENT,
+    SAFETY_INTENT,
+)
 from vraagbaak.core.user_input import input_problem, parse_choice
+
+VOCABULARY_FILE = "domain_vocabulary.json"
 
 
 def _certain(intent: str) -> Dict[str, Any]:
@@ -43,18 +56,33 @@ def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min
     return topic.intent if topic else None
 
 
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+def leads_to_a_topic(intent: str | None) -> bool:
+    """True for an intent that gets an official answer or a "Bedoelde je…?" list of topics."""
+    return intent == DEFAULT_NLU_FALLBACK_INTENT_NAME or knowledge_base().by_intent(intent or "") is not None
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class ChoiceAndInputGuard(GraphComponent):
     """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
 
-    def __init__(self, config: Dict[str, Any]) -> None:
-        """Keep the safety threshold."""
+    def __init__(
+        self,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        vocabulary: DomainVocabulary,
+    ) -> None:
+        """Keep the safety threshold and the domain vocabulary."""
         self._safety_min = float(config["safety_min_confidence"])
+        self._gate = bool(config["domain_vocabulary_gate"])
+        self._model_storage = model_storage
+        self._resource = resource
+        self._vocabulary = vocabulary
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Route to the safe path once the classifier gives danger at least this confidence."""
-        return {"safety_min_confidence": 0.3}
+        """Route to the safe path once the classifier gives danger at least this confidence; gate topics."""
+        return {"safety_min_confidence": 0.3, "domain_vocabulary_gate": True}
 
     @classmethod
     def create(
@@ -64,8 +92,45 @@ class ChoiceAndInputGuard(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> ChoiceAndInputGuard:
-        """Nothing to train."""
-        return cls({**cls.get_default_config(), **config})
+        """An empty vocabulary until training fills it."""
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, DomainVocabulary([]))
+
+    def train(self, training_data: TrainingData) -> Resource:
+        """Learn the content words of the FAQ phrasings and store them in the model."""
+        words = set()
+        for example in training_data.intent_examples:
+            if knowledge_base().by_intent(example.get(INTENT) or "") is not None:
+                words |= content_words(example.get(TOKENS_NAMES[TEXT]) or [])
+        self._vocabulary = DomainVocabulary(words)
+        with self._model_storage.write_to(self._resource) as directory:
+            (Path(directory) / VOCABULARY_FILE).write_text(
+                json.dumps(self._vocabulary.words), encoding="utf-8"
+            )
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> ChoiceAndInputGuard:
+        """Read the vocabulary stored at training time."""
+        with model_storage.read_from(resource) as directory:
+            words = json.loads((Path(directory) / VOCABULARY_FILE).read_text(encoding="utf-8"))
+        return cls({**cls.get_default_config(), **config}, model_storage, resource, DomainVocabulary(words))
+
+    def off_topic(self, message: Message) -> bool:
+        """True when the classifier leads to a topic but the text shares no word with any FAQ phrasing."""
+        guess = (message.get(INTENT) or {}).get("name")
+        return (
+            self._gate
+            and bool(self._vocabulary)
+            and leads_to_a_topic(guess)
+            and not self._vocabulary.shares_a_word(message.get(TOKENS_NAMES[TEXT]) or [])
+        )
 
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the predicted intent where a deterministic rule applies."""
@@ -73,6 +138,8 @@ class ChoiceAndInputGuard(GraphComponent):
             ranking = message.get(INTENT_RANKING_KEY) or []
             safety = max((r["confidence"] for r in ranking if r.get("name") == SAFETY_INTENT), default=0.0)
             intent = override_intent(message.get(TEXT), safety, self._safety_min)
+            if intent is None and self.off_topic(message):
+                intent = OUT_OF_SCOPE_INTENT
             if intent:
                 message.data[INTENT] = _certain(intent)
                 message.data.setdefault(INTENT_RANKING_KEY, []).insert(0, _certain(intent))
