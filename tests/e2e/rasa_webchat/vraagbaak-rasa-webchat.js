@@ -36,6 +36,9 @@
     params: { storage: "session" },
     // No rules engine: it would keep a history of the visitor's pages in localStorage.
     withRules: false,
+    // Show each message when it arrives. rasa-webchat's default holds every message back 0.8-3 s in a queue,
+    // so after a long answer the "forgotten" confirmation could still be queued when the page reloads.
+    customMessageDelay: function () { return 0; },
     onSocketEvent: { bot_uttered: onBotMessage }
   }, null);
 })();
