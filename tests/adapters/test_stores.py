@@ -430,3 +430,11 @@ async def test_saving_turn_after_turn_keeps_the_stored_size_flat(
     assert kept is not None and kept.get_slot(SLOT) == ["onderwerp-299"]
     assert len(kept.events) <= 3 + 6 * stores.KEPT_TURNS + 1
     assert max(sizes[50:]) - min(sizes[50:]) < 200  # characters: only timestamps and numbers differ
+
+
+@pytest.mark.parametrize("turns", [1, 12])
+def test_the_number_of_kept_turns_is_a_setting(rasa_domain: Domain, turns: int) -> None:
+    kept = stores.what_to_keep(tracker(rasa_domain, "a", long_session(30)), rasa_domain.slots, turns)
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == [
+        f"vraag {n}" for n in range(30 - turns, 30)
+    ]

@@ -15,6 +15,7 @@ from vraagbaak.ops.cluster import Cluster, ClusterSpec
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 # Short enough to watch a conversation expire in the test, long enough for a user's pause under load.
 RECORD_EXP = 30
+KEPT_TURNS = 12
 ACTION_TIMEOUT = 5
 OTHER_SITE = "https://www.voorbeeld.be"
 
@@ -84,6 +85,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterClient]
     spec.env = {
         "VRAAGBAAK_REST_TOKEN": rest_token,
         "VRAAGBAAK_RECORD_EXP": str(RECORD_EXP),
+        # Enough turns to count every turn of the concurrency drill in the stored tracker.
+        "VRAAGBAAK_KEPT_TURNS": str(KEPT_TURNS),
         "VRAAGBAAK_CORS_ORIGINS": f"{spec.public_url} {OTHER_SITE}",
     }
     running = Cluster(spec)

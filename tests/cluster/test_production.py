@@ -42,6 +42,12 @@ def test_production_uses_forgetful_redis_stores_with_expiry() -> None:
     assert store["password"] == "${VRAAGBAAK_REDIS_PASSWORD}"
     assert "geheim" not in json.dumps(endpoints)
     assert production.endpoints_config(settings())["tracker_store"]["record_exp"] == 3600
+    assert production.endpoints_config(settings())["tracker_store"]["kept_turns"] == 3
+    assert (
+        production.endpoints_config(settings(VRAAGBAAK_KEPT_TURNS="12"))["tracker_store"]["kept_turns"] == 12
+    )
+    with pytest.raises(ConfigError):
+        settings(VRAAGBAAK_KEPT_TURNS="0")
 
 
 def test_production_removes_the_open_rest_channel() -> None:

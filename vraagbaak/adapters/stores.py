@@ -89,10 +89,12 @@ def _is_listen(event: Any) -> bool:
     return isinstance(event, ActionExecuted) and event.action_name == ACTION_LISTEN_NAME
 
 
-def what_to_keep(tracker: DialogueStateTracker, slots: Iterable[Slot]) -> DialogueStateTracker:
+def what_to_keep(
+    tracker: DialogueStateTracker, slots: Iterable[Slot], turns: int = KEPT_TURNS
+) -> DialogueStateTracker:
     """What the stores keep of a conversation: the current session's last turns and its slots."""
     slots = list(slots)
-    return recent_turns_only(current_session_only(tracker, slots), slots)
+    return recent_turns_only(current_session_only(tracker, slots), slots, turns)
 
 
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
@@ -169,6 +171,12 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
 class ForgetfulRedisTrackerStore(RedisTrackerStore):
     """Redis store for several Rasa replicas: keeps only the current session's last turns and expires after record_exp."""
 
+    def __init__(self, *args: Any, kept_turns: int = KEPT_TURNS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if int(kept_turns) < 1:
+            raise ValueError(f"kept_turns must be at least 1, not {kept_turns!r}.")
+        self.kept_turns = int(kept_turns)
+
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         """Overwrite the stored conversation with its current session's last turns, with a fresh expiry.
 
@@ -176,7 +184,7 @@ class ForgetfulRedisTrackerStore(RedisTrackerStore):
         restart or a new session is meant to drop, so this writes the tracker as it is instead.
         """
         await self.stream_events(tracker)
-        kept = what_to_keep(tracker, self.domain.slots)
+        kept = what_to_keep(tracker, self.domain.slots, self.kept_turns)
         self.red.set(
             self.key_prefix + kept.sender_id, self.serialise_tracker(kept), ex=timeout or self.record_exp
         )

@@ -29,6 +29,8 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_REDIS_PASSWORD": "",
     "VRAAGBAAK_RECORD_EXP": "3600",
     "VRAAGBAAK_LOCK_LIFETIME": "20",
+    # User turns the Redis store keeps of a session (the rules need one; more costs time on every message).
+    "VRAAGBAAK_KEPT_TURNS": "3",
     "VRAAGBAAK_CORS_ORIGINS": "",
     # Development only (`make run`): the websites that may use the bot; empty means the demo page.
     "VRAAGBAAK_CORS": "",
@@ -126,6 +128,7 @@ class Settings:
     redis_password: bool = False
     record_exp: int = 3600
     lock_lifetime: int = 20
+    kept_turns: int = 3
     cors_origins: Tuple[str, ...] = ()
     enable_api: bool = False
     jwt_secret: str = field(default="", repr=False)
@@ -167,6 +170,7 @@ class Settings:
             redis_password=bool(get("VRAAGBAAK_REDIS_PASSWORD")),
             record_exp=_number("VRAAGBAAK_RECORD_EXP", get("VRAAGBAAK_RECORD_EXP"), 1),
             lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
+            kept_turns=_number("VRAAGBAAK_KEPT_TURNS", get("VRAAGBAAK_KEPT_TURNS"), 1),
             # Production: only VRAAGBAAK_CORS_ORIGINS. Development also reads `make run`'s VRAAGBAAK_CORS,
             # where '*' alone is allowed for local tests (docs/widget-rasa-webchat.md says why not in production).
             cors_origins=(

@@ -49,7 +49,12 @@ def endpoints_config(settings: Settings) -> Dict[str, Any]:
         redis["password"] = "${VRAAGBAAK_REDIS_PASSWORD}"
     return {
         "action_endpoint": {"url": settings.action_url},
-        "tracker_store": {"type": TRACKER_STORE_CLASS, **redis, "record_exp": settings.record_exp},
+        "tracker_store": {
+            "type": TRACKER_STORE_CLASS,
+            **redis,
+            "record_exp": settings.record_exp,
+            "kept_turns": settings.kept_turns,
+        },
         "lock_store": {"type": LOCK_STORE_CLASS, **redis},
     }
 
