@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 import uuid
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -46,24 +46,23 @@ rasa = channels.rasa
 
 ONLY_TEXT = KB.message("alleen_tekst")
 INCOMPLETE = KB.message("antwoord_onvolledig")
-TELEGRAM_429 = (
-    429,
-    {
-        "ok": False,
-        "error_code": 429,
-        "description": "Too Many Requests: retry after 1",
-        "parameters": {"retry_after": 1},
-    },
-)
-TELEGRAM_429_LONG = (
-    429,
-    {
-        "ok": False,
-        "error_code": 429,
-        "description": "Too Many Requests: retry after 60",
-        "parameters": {"retry_after": 60},
-    },
-)
+
+
+def telegram_429(seconds: int) -> Tuple[int, Dict[str, Any]]:
+    """Telegram's rate-limit answer, asking to retry after `seconds`."""
+    return (
+        429,
+        {
+            "ok": False,
+            "error_code": 429,
+            "description": f"Too Many Requests: retry after {seconds}",
+            "parameters": {"retry_after": seconds},
+        },
+    )
+
+
+TELEGRAM_429 = telegram_429(1)
+TELEGRAM_429_LONG = telegram_429(60)
 TWILIO_429 = (429, {"code": 20429, "message": "Too Many Requests", "status": 429})
 MESSENGER_613 = (400, {"error": {"message": "Calls to this api have exceeded the rate limit.", "code": 613}})
 LONG_TOPIC = KB.by_id(
