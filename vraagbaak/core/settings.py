@@ -31,6 +31,9 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_LOCK_LIFETIME": "20",
     # User turns the Redis store keeps of a session (the rules need one; more costs time on every message).
     "VRAAGBAAK_KEPT_TURNS": "3",
+    # Messages one Rasa process works on at once; the others wait in arrival order. Interleaving many turns in
+    # one event loop makes every one of them slow; taking them in order keeps the slowest close to the median.
+    "VRAAGBAAK_TURNS_AT_ONCE": "4",
     "VRAAGBAAK_CORS_ORIGINS": "",
     # Development only (`make run`): the websites that may use the bot; empty means the demo page.
     "VRAAGBAAK_CORS": "",
@@ -129,6 +132,7 @@ class Settings:
     record_exp: int = 3600
     lock_lifetime: int = 20
     kept_turns: int = 3
+    turns_at_once: int = 4
     cors_origins: Tuple[str, ...] = ()
     enable_api: bool = False
     jwt_secret: str = field(default="", repr=False)
@@ -171,6 +175,7 @@ class Settings:
             record_exp=_number("VRAAGBAAK_RECORD_EXP", get("VRAAGBAAK_RECORD_EXP"), 1),
             lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
             kept_turns=_number("VRAAGBAAK_KEPT_TURNS", get("VRAAGBAAK_KEPT_TURNS"), 1),
+            turns_at_once=_number("VRAAGBAAK_TURNS_AT_ONCE", get("VRAAGBAAK_TURNS_AT_ONCE"), 1),
             # Production: only VRAAGBAAK_CORS_ORIGINS. Development also reads `make run`'s VRAAGBAAK_CORS,
             # where '*' alone is allowed for local tests (docs/widget-rasa-webchat.md says why not in production).
             cors_origins=(

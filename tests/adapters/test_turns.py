@@ -1,0 +1,115 @@
+"""The turn gate: at most N messages at once per process, the rest in arrival order, a bounded queue."""
+from __future__ import annotations
+
+import asyncio
+from typing import List
+
+import pytest
+
+from vraagbaak.adapters.channels import turns
+from vraagbaak.core.settings import ConfigError, Settings
+
+
+async def crowd(gate: turns.TurnGate, count: int) -> tuple[int, List[int]]:
+    """Start `count` messages at once; the most that ran together and the order in which they started."""
+    running, most, started = 0, 0, []
+
+    async def message(number: int) -> int:
+        async def work() -> int:
+            nonlocal running, most
+            running += 1
+            most = max(most, running)
+            started.append(number)
+            await asyncio.sleep(0.01)
+            running -= 1
+            return number
+
+        return await gate.run(work)
+
+    results = await asyncio.gather(*(message(n) for n in range(count)))
+    assert results == list(range(count))
+    return most, started
+
+
+@pytest.mark.parametrize("at_once", [1, 2, 4])
+async def test_no_more_than_the_allowed_messages_run_at_once(at_once: int) -> None:
+    most, _ = await crowd(turns.TurnGate(at_once), 12)
+    assert most == at_once
+
+
+async def test_waiting_messages_start_in_arrival_order() -> None:
+    _, started = await crowd(turns.TurnGate(2), 10)
+    assert started == list(range(10))
+
+
+async def test_the_crowd_check_can_fail_without_a_gate() -> None:
+    # Mutation: a gate wide enough to let everyone in shows all 12 at once, so the limit test above can fail.
+    most, _ = await crowd(turns.TurnGate(100), 12)
+    assert most == 12
+
+
+async def test_too_many_waiting_messages_are_refused_at_once() -> None:
+    gate = turns.TurnGate(1, max_waiting=2)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        await release.wait()
+
+    first = asyncio.ensure_future(gate.run(hold))
+    waiting = [asyncio.ensure_future(gate.run(hold)) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert gate.waiting == 2
+    with pytest.raises(turns.TurnQueueFull):
+        await gate.run(hold)
+    release.set()
+    await asyncio.gather(first, *waiting)
+    assert gate.waiting == 0
+    assert not gate.semaphore.locked()
+
+
+async def test_a_failing_message_gives_its_turn_back() -> None:
+    gate = turns.TurnGate(1)
+
+    async def broken() -> None:
+        raise ValueError("kapot")
+
+    with pytest.raises(ValueError):
+        await gate.run(broken)
+    assert not gate.semaphore.locked()
+
+
+async def test_the_gate_takes_its_size_from_the_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VRAAGBAAK_TURNS_AT_ONCE", "3")
+    most, _ = await crowd(turns.gate(), 9)
+    assert most == 3
+    assert turns.gate() is turns.gate()
+
+
+def test_each_event_loop_gets_its_own_gate() -> None:
+    async def current() -> turns.TurnGate:
+        return turns.gate()
+
+    first = asyncio.run(current())
+    second = asyncio.run(current())
+    assert first is not second
+
+
+async def test_in_turn_passes_the_message_and_the_result() -> None:
+    seen = []
+
+    async def on_new_message(message: str) -> str:
+        seen.append(message)
+        return message.upper()
+
+    assert await turns.in_turn(on_new_message)("hallo") == "HALLO"  # type: ignore[arg-type]
+    assert seen == ["hallo"]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "veel"])
+def test_the_setting_refuses_nonsense(value: str) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env({"VRAAGBAAK_TURNS_AT_ONCE": value})
+
+
+def test_the_setting_defaults_to_a_few() -> None:
+    assert Settings.from_env({}).turns_at_once == 4
