@@ -186,3 +186,23 @@ def test_a_300_turn_conversation_keeps_a_bounded_tracker_and_its_context(
         if turn + 1 in (30, 300):
             stored_events[turn + 1] = len(servers.tracker(sender)["events"])
     assert stored_events[300] == stored_events[30] < 40
+
+
+def test_many_messages_at_once_each_get_their_own_answer(servers: Servers, kb: KnowledgeBase) -> None:
+    # More messages than the process's turns at once (4): the rest wait their turn; none is lost or crossed,
+    # and two at once from one sender (which also wait for the conversation lock) do not deadlock.
+    from concurrent.futures import ThreadPoolExecutor
+
+    twin = new_sender()
+    asks = [(new_sender(), topic) for topic in kb.topics] + [(twin, kb.topics[0]), (twin, kb.topics[1])]
+
+    def ask(item: tuple) -> tuple:
+        sender, topic = item
+        return topic.id, answer_parts(servers.send(sender, f"/{topic.intent}", timeout=60))
+
+    with ThreadPoolExecutor(max_workers=len(asks)) as pool:
+        replies = list(pool.map(ask, asks))
+    assert len(replies) == 20
+    for topic_id, reply in replies:
+        assert reply["topic"] == topic_id
+        assert reply["text"] == kb.by_id(topic_id).answer_text

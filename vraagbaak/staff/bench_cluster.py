@@ -179,12 +179,17 @@ def measure(replicas: int, users: int, messages: int, model: Path, workdir: Path
     cluster = Cluster(spec)
     cluster.start()
     try:
-        # flushdb: so the memory figure counts only the measured conversations.
-        result = warm_then_load(
-            spec.public_url, token, users, messages, between=cluster.redis_client().flushdb
-        )
-        rss = cluster.rss()
         redis = cluster.redis_client()
+        commands = {}
+
+        def start_counting() -> None:
+            redis.flushdb()  # so the memory figure counts only the measured conversations
+            commands["before"] = int(redis.info("stats")["total_commands_processed"])
+
+        result = warm_then_load(spec.public_url, token, users, messages, between=start_counting)
+        # Every command Redis served during the measured round (locks, trackers, replays, the watchdog's pings).
+        commands["during"] = int(redis.info("stats")["total_commands_processed"]) - commands["before"]
+        rss = cluster.rss()
         stored = [redis.memory_usage(key) or 0 for key in redis.scan_iter("vraagbaak:tracker:*")]
     finally:
         cluster.stop()
@@ -194,6 +199,7 @@ def measure(replicas: int, users: int, messages: int, model: Path, workdir: Path
         "rss_mb": {name: round(value / 2**20) for name, value in sorted(rss.items())},
         # Memory Redis uses per stored conversation (after `messages_per_user` messages).
         "redis_kb_per_conversation": round(sum(stored) / len(stored) / 1024, 1) if stored else 0.0,
+        "redis_commands_per_message": round(commands["during"] / max(1, users * messages), 1),
     }
 
 
@@ -262,7 +268,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             flush=True,
         )
         print("  RSS (MB): " + ", ".join(f"{k} {v}" for k, v in row["rss_mb"].items()), flush=True)
-        print(f"  Redis: {row['redis_kb_per_conversation']} kB per gesprek", flush=True)
+        print(
+            f"  Redis: {row['redis_kb_per_conversation']} kB per gesprek, "
+            f"{row['redis_commands_per_message']} opdrachten per bericht",
+            flush=True,
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")  # kept if the anchor fails
     if not args.skip_anchor:
