@@ -113,3 +113,28 @@ def test_the_setting_refuses_nonsense(value: str) -> None:
 
 def test_the_setting_defaults_to_a_few() -> None:
     assert Settings.from_env({}).turns_at_once == 4
+
+
+async def test_a_refused_message_gets_the_dutch_apology_on_its_own_channel() -> None:
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    from vraagbaak.core.knowledge_base import knowledge_base
+
+    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(1, max_waiting=0)
+    release = asyncio.Event()
+    handled: List[str] = []
+
+    async def on_new_message(message: UserMessage) -> None:
+        handled.append(message.text or "")
+        await release.wait()
+
+    handle = turns.in_turn(on_new_message)
+    first = asyncio.ensure_future(handle(UserMessage("eerste", CollectingOutputChannel(), "rest:a")))
+    await asyncio.sleep(0)
+    refused = CollectingOutputChannel()
+    assert await handle(UserMessage("tweede", refused, "rest:b")) is None
+    assert handled == ["eerste"]  # the refused message never reached the bot
+    assert [m["text"] for m in refused.messages] == [knowledge_base().message("technisch_probleem")]
+    assert refused.messages[0]["recipient_id"] == "rest:b"
+    release.set()
+    await first

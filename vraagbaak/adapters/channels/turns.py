@@ -7,13 +7,16 @@ first come first served, keeps the throughput and brings the slowest close to th
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
-from typing import Awaitable, Callable, TypeVar
+from typing import Any, Awaitable, Callable, TypeVar
 
 from rasa.core.channels.channel import UserMessage
 
+from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.settings import Settings
 
+logger = logging.getLogger(__name__)
 Result = TypeVar("Result")
 # Beyond this many waiting messages a process is overloaded: a quick "technical problem" reply beats a timeout.
 MAX_WAITING = 500
@@ -59,11 +62,25 @@ def gate() -> TurnGate:
 
 
 def in_turn(
-    on_new_message: Callable[[UserMessage], Awaitable[Result]]
-) -> Callable[[UserMessage], Awaitable[Result]]:
-    """on_new_message that first waits for one of the process's turns."""
+    on_new_message: Callable[[UserMessage], Awaitable[Any]]
+) -> Callable[[UserMessage], Awaitable[Any]]:
+    """on_new_message that first waits for one of the process's turns; when too many wait, a Dutch apology."""
 
-    async def handle(message: UserMessage) -> Result:
-        return await gate().run(lambda: on_new_message(message))
+    async def handle(message: UserMessage) -> Any:
+        try:
+            return await gate().run(lambda: on_new_message(message))
+        except TurnQueueFull:
+            logger.warning("Te veel wachtende berichten: geweigerd (%d tekens)", len(message.text or ""))
+            await apologise(message)
+            return None
 
     return handle
+
+
+async def apologise(message: UserMessage) -> None:
+    """The technical-problem reply on the message's own channel; nothing of the message was handled yet."""
+    try:
+        text = knowledge_base().message("technisch_probleem")
+        await message.output_channel.send_response(message.sender_id, {"text": text})
+    except Exception as error:  # noqa: BLE001 (the platform is away too: the log keeps the event, no text)
+        logger.error("Excuus niet verstuurd (%s)", type(error).__name__)
