@@ -31,11 +31,14 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     # Imported here: the action server shares this module and must not load Rasa (~400 MB).
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
+    from vraagbaak.adapters.event_types import install_event_type_lookup
 
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
     install_action_failure_reply(float(os.environ.get("VRAAGBAAK_ACTION_TIMEOUT", "10")))
     # A trimmed tracker over a kept-alive connection: the action call costs the same at every turn.
     install_lean_action_calls()
+    # Reading a stored conversation back looks up each event's class; Rasa walks every class each time.
+    install_event_type_lookup()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]
