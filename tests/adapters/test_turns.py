@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from typing import List
 
 import pytest
 
-from vraagbaak.adapters.channels import turns
+from vraagbaak.adapters import turns
+from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import ConfigError, Settings
 
 
@@ -138,3 +141,56 @@ async def test_a_refused_message_gets_the_dutch_apology_on_its_own_channel() -> 
     assert refused.messages[0]["recipient_id"] == "rest:b"
     release.set()
     await first
+
+
+async def test_every_message_the_agent_handles_waits_for_a_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Patched on Rasa's Agent, so every channel (and any added later) shares the one queue.
+    from rasa.core.agent import Agent
+    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+    running, most = 0, 0
+
+    async def handle_message(self: Agent, message: UserMessage) -> str:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        await asyncio.sleep(0.01)
+        running -= 1
+        return message.text or ""
+
+    monkeypatch.setattr(Agent, "handle_message", handle_message)
+    monkeypatch.delattr(Agent, "vraagbaak_turns", raising=False)
+    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(2)
+    turns.install_turn_gate()
+    agent = Agent()
+    texts = [f"vraag {n}" for n in range(10)]
+    replies = await asyncio.gather(
+        *(agent.handle_message(UserMessage(text, CollectingOutputChannel(), "a")) for text in texts)
+    )
+    assert replies == texts
+    assert most == 2
+
+
+def test_the_rasa_launcher_installs_the_gate_and_its_other_start_up_patches() -> None:
+    # In a process of its own: the patches are process-wide and would change the other tests' Rasa.
+    check = (
+        "import rasa.__main__, sys\n"
+        "rasa.__main__.main = lambda: None\n"
+        "from vraagbaak.ops import launcher\n"
+        "launcher.run_rasa_cli([])\n"
+        "from rasa.core.agent import Agent\n"
+        "from rasa.core.actions.action import RemoteAction\n"
+        "from rasa.shared.core.events import Event\n"
+        "from vraagbaak.adapters import event_types\n"
+        "print(getattr(Agent, 'vraagbaak_turns', False), getattr(RemoteAction, 'vraagbaak_lean', False),\n"
+        "      Event.resolve_by_type is event_types.resolve_by_type)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "True", "True"], done.stderr[-2000:]

@@ -47,7 +47,6 @@ from vraagbaak.adapters.channels.formatting import (
     without_marker,
 )
 from vraagbaak.adapters.channels.replays import Replays, replays_for
-from vraagbaak.adapters.channels.turns import in_turn
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.replies import button_for_payload
 from vraagbaak.core.user_input import clean_user_text
@@ -309,7 +308,6 @@ class VraagbaakFacebookInput(FacebookInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health), GET /webhook (verification) and POST /webhook (signed events only)."""
-        on_new_message = in_turn(on_new_message)  # one process-wide queue for every channel
         fb_webhook = blueprint_with_health("vraagbaak_fb_webhook")
 
         @fb_webhook.route("/webhook", methods=["GET"])

@@ -14,7 +14,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import blueprint_with_health, conversation_id
-from vraagbaak.adapters.channels.turns import in_turn
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, TOO_LONG, clean_user_text, input_problem
 
@@ -77,7 +76,6 @@ class SafeRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The webhook: every outcome is a Dutch reply, and logs carry the event and a length only."""
         webhook = blueprint_with_health(f"{type(self).__name__}_webhook")
-        on_new_message = in_turn(on_new_message)  # one process-wide queue for every channel
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:

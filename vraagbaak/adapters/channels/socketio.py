@@ -23,7 +23,6 @@ from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
-from vraagbaak.adapters.channels.turns import in_turn
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
@@ -78,7 +77,6 @@ class VraagbaakSocketIOInput(SocketIOInput):
         return VraagbaakSocketIOOutput(self.sio, self.bot_message_evt) if self.sio else None
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        on_new_message = in_turn(on_new_message)  # one process-wide queue for every channel
         blueprint = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None

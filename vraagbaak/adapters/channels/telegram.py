@@ -45,7 +45,6 @@ from vraagbaak.adapters.channels.formatting import (
     without_marker,
 )
 from vraagbaak.adapters.channels.replays import Replays, replays_for
-from vraagbaak.adapters.channels.turns import in_turn
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -259,7 +258,6 @@ class VraagbaakTelegramInput(TelegramInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health) and POST /webhook, which answers 403 without the right secret."""
-        on_new_message = in_turn(on_new_message)  # one process-wide queue for every channel
         telegram_webhook = Blueprint("vraagbaak_telegram_webhook", __name__)
         out = self.get_output_channel()
 

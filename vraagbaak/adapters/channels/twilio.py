@@ -34,7 +34,6 @@ from vraagbaak.adapters.channels import (
 from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
 from vraagbaak.adapters.channels.formatting import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.adapters.channels.replays import Replays, replays_for
-from vraagbaak.adapters.channels.turns import in_turn
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -173,7 +172,6 @@ class VraagbaakTwilioInput(TwilioInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health) and POST /webhook, which answers 403 to unsigned or forged requests."""
-        on_new_message = in_turn(on_new_message)  # one process-wide queue for every channel
         twilio_webhook = blueprint_with_health("vraagbaak_twilio_webhook")
 
         @twilio_webhook.route("/webhook", methods=["POST"], stream=True)

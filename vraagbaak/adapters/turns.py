@@ -7,10 +7,12 @@ first come first served, keeps the throughput and brings the slowest close to th
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import weakref
 from typing import Any, Awaitable, Callable, TypeVar
 
+from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
 from vraagbaak.core.knowledge_base import knowledge_base
@@ -75,6 +77,19 @@ def in_turn(
             return None
 
     return handle
+
+
+def install_turn_gate() -> None:
+    """Patch Rasa's Agent in this process: every message, whatever its channel, waits for one of the turns."""
+    if getattr(Agent, "vraagbaak_turns", False):
+        return
+    original = Agent.handle_message
+
+    async def handle_message(self: Agent, message: UserMessage) -> Any:
+        return await in_turn(functools.partial(original, self))(message)
+
+    Agent.handle_message = handle_message  # type: ignore[method-assign]
+    Agent.vraagbaak_turns = True  # type: ignore[attr-defined]
 
 
 async def apologise(message: UserMessage) -> None:
