@@ -181,9 +181,11 @@ def test_the_rasa_launcher_installs_the_gate_and_its_other_start_up_patches() ->
         "from rasa.core.agent import Agent\n"
         "from rasa.core.actions.action import RemoteAction\n"
         "from rasa.shared.core.events import Event\n"
-        "from vraagbaak.adapters import event_types\n"
+        "import rasa.core.processor\n"
+        "from vraagbaak.adapters import event_types, graph_runner\n"
         "print(getattr(Agent, 'vraagbaak_turns', False), getattr(RemoteAction, 'vraagbaak_lean', False),\n"
-        "      Event.resolve_by_type is event_types.resolve_by_type)\n"
+        "      Event.resolve_by_type is event_types.resolve_by_type,\n"
+        "      rasa.core.processor.DaskGraphRunner is graph_runner.OrderedGraphRunner)\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", check],
@@ -193,4 +195,4 @@ def test_the_rasa_launcher_installs_the_gate_and_its_other_start_up_patches() ->
         timeout=300,
         check=True,
     )
-    assert done.stdout.split() == ["True", "True", "True"], done.stderr[-2000:]
+    assert done.stdout.split() == ["True", "True", "True", "True"], done.stderr[-2000:]

@@ -32,6 +32,7 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
     from vraagbaak.adapters.event_types import install_event_type_lookup
+    from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
     from vraagbaak.adapters.turns import install_turn_gate
 
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
@@ -40,6 +41,8 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     install_lean_action_calls()
     # Reading a stored conversation back looks up each event's class; Rasa walks every class each time.
     install_event_type_lookup()
+    # Each reply runs the prediction graph three times; a plan made once beats Dask's scheduling each time.
+    install_ordered_graph_runner()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
     from rasa.__main__ import main as rasa_main
