@@ -33,6 +33,7 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     from vraagbaak.adapters.action_failure import install_action_failure_reply
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
+    from vraagbaak.adapters.nlu.training_input import install_training_input_without_autotune
     from vraagbaak.adapters.turns import install_turn_gate
 
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
@@ -45,6 +46,8 @@ def run_rasa_cli(args: Sequence[str]) -> None:
     install_ordered_graph_runner()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
+    # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
+    install_training_input_without_autotune()
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]
