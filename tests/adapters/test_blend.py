@@ -124,3 +124,15 @@ def test_without_counts_or_training_the_classifier_guess_stays(tmp_path: Path, t
 
 def test_counts_of_another_width_are_ignored_not_misread(trained: LinearBlendClassifier) -> None:
     assert trained.linear_opinion(message("x", [1, 0, 1, 0])) == {}
+
+
+def test_training_data_with_one_intent_trains_nothing_and_loads_as_a_pass_through(tmp_path: Path) -> None:
+    storage, resource = LocalModelStorage(tmp_path), Resource("blend")
+    context = ExecutionContext(GraphSchema({}), "t")
+    component = LinearBlendClassifier.create({}, storage, resource, context)
+    component.train(TrainingData([m for m in TRAINING if m.get(INTENT) == "groet"]))
+    loaded = LinearBlendClassifier.load({}, storage, resource, context)
+    m = message("x", [0, 1, 0])
+    m.set(INTENT_RANKING_KEY, ranking(groet=0.9))
+    loaded.process([m])
+    assert m.get(INTENT_RANKING_KEY) == ranking(groet=0.9)

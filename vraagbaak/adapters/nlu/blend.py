@@ -90,17 +90,18 @@ class LinearBlendClassifier(GraphComponent):
         """Fit a balanced multinomial logistic regression and store its weights as plain arrays."""
         from sklearn.linear_model import LogisticRegression
 
-        examples = [
-            e for e in training_data.intent_examples if e.get(INTENT) and sentence_counts(e) is not None
+        counted = [
+            (sentence_counts(e), e.get(INTENT)) for e in training_data.intent_examples if e.get(INTENT)
         ]
-        if examples:
+        examples = [(counts, intent) for counts, intent in counted if counts is not None]
+        if len({intent for _, intent in examples}) >= 2:
             model = LogisticRegression(
                 C=self._config["regularisation"],
                 max_iter=self._config["max_iter"],
                 class_weight="balanced",
                 random_state=42,
             )
-            model.fit(vstack([sentence_counts(e) for e in examples]), [e.get(INTENT) for e in examples])
+            model.fit(vstack([counts for counts, _ in examples]), [intent for _, intent in examples])
             coef, intercept = model.coef_, model.intercept_
             if len(model.classes_) == 2:
                 # Two classes: scikit-learn keeps one row for the second; softmax([0, z]) equals its sigmoid.
@@ -110,7 +111,8 @@ class LinearBlendClassifier(GraphComponent):
                 "intercept": intercept.astype(np.float32),
                 "classes": np.array([str(c) for c in model.classes_]),
             }
-            with self._model_storage.write_to(self._resource) as directory:
+        with self._model_storage.write_to(self._resource) as directory:
+            if self._weights is not None:  # fewer than two intents: nothing to learn, DIET's ranking passes
                 np.savez(Path(directory) / WEIGHTS_FILE, **self._weights)
         return self._resource
 
@@ -123,10 +125,12 @@ class LinearBlendClassifier(GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LinearBlendClassifier:
-        """Read the stored weights (plain arrays, never pickles)."""
+        """Read the stored weights (plain arrays, never pickles); none stored means DIET's ranking passes."""
+        weights = None
         with model_storage.read_from(resource) as directory:
-            with np.load(Path(directory) / WEIGHTS_FILE, allow_pickle=False) as stored:
-                weights = {key: stored[key] for key in ("coef", "intercept", "classes")}
+            if (Path(directory) / WEIGHTS_FILE).exists():
+                with np.load(Path(directory) / WEIGHTS_FILE, allow_pickle=False) as stored:
+                    weights = {key: stored[key] for key in ("coef", "intercept", "classes")}
         return cls(config, model_storage, resource, weights)
 
     def linear_opinion(self, message: Message) -> Dict[str, float]:
