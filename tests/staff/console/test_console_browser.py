@@ -39,6 +39,10 @@ SHORT_SESSION_MINUTES = 1
 # Phrasings the bot misses today, each with the topic it should have answered; the first one that the running
 # model really misses is the one the test teaches it (the model may change; the test needs only one miss).
 MISSED = [
+    ("wie de meiskes laat lopen voor hem, komt die er nu mee weg?", "pooiers"),
+    ("de vent met de dikke auto die de meisjes aan het station zet, wat vinden jullie daarvan", "pooiers"),
+    ("allez, de gast die de tippelzone runt mag dus gewoon verder doen?", "pooiers"),
+    ("mag de baas van het bordeel nu alles van jullie?", "pooiers"),
     ("Krijgen madammen die meisjes voor zich laten tippelen nu vrij spel van jullie?", "pooiers"),
     ("Zeg eens eerlijk, zijn jullie nu pro souteneur of niet?", "pooiers"),
     ("Amai, ge laat de klanten van de hoerenbuurt dus gewoon doen?", "betalen_mensenrecht"),
