@@ -9,13 +9,26 @@ import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
-from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import (
+    ACTION_TEXT,
+    FEATURE_TYPE_SENTENCE,
+    FEATURE_TYPE_SEQUENCE,
+    INTENT,
+    INTENT_RANKING_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.features import Features
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import coo_matrix
 
-from vraagbaak.adapters.nlu.blend import WEIGHTS_FILE, LinearBlendClassifier, blend, softmax
+from vraagbaak.adapters.nlu.blend import (
+    WEIGHTS_FILE,
+    LinearBlendClassifier,
+    blend,
+    sentence_counts,
+    softmax,
+)
 from vraagbaak.core.outcomes import SAFETY_INTENT
 
 
@@ -136,3 +149,36 @@ def test_training_data_with_one_intent_trains_nothing_and_loads_as_a_pass_throug
     m.set(INTENT_RANKING_KEY, ranking(groet=0.9))
     loaded.process([m])
     assert m.get(INTENT_RANKING_KEY) == ranking(groet=0.9)
+
+
+def featurised(*sentence_blocks: List[float]) -> Message:
+    """A message as the pipeline leaves it: token rows, sentence rows, dense and other attributes mixed."""
+    m = Message(data={TEXT: "twee woorden"})
+    rng = np.random.default_rng(7)
+    for n, block in enumerate(sentence_blocks):
+        m.add_features(Features(coo_matrix(rng.integers(0, 3, (2, 5))), FEATURE_TYPE_SEQUENCE, TEXT, f"c{n}"))
+        m.add_features(Features(coo_matrix(np.array([block])), FEATURE_TYPE_SENTENCE, TEXT, f"c{n}"))
+        m.add_features(Features(coo_matrix(np.array([[9.0, 9.0]])), FEATURE_TYPE_SENTENCE, ACTION_TEXT, f"c{n}"))
+    m.add_features(Features(np.ones((1, 4)), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
+    return m
+
+
+@pytest.mark.parametrize("blocks", [[[1, 0, 2]], [[1, 0, 2], [0, 3]], [[0, 0], [4, 0, 1], [2]]])
+def test_sentence_counts_are_the_columns_rasa_itself_joins_in_its_order(blocks: List[List[float]]) -> None:
+    m = featurised(*blocks)
+    assert (sentence_counts(m).toarray() == m.get_sparse_features(TEXT)[1].features.toarray()).all()
+
+
+def test_a_message_without_sentence_counts_has_none() -> None:
+    m = Message(data={TEXT: "x"})
+    m.add_features(Features(coo_matrix(np.ones((2, 3))), FEATURE_TYPE_SEQUENCE, TEXT, "c"))
+    assert sentence_counts(m) is None
+
+
+def test_the_linear_opinion_is_the_softmax_of_counts_times_weights(trained: LinearBlendClassifier) -> None:
+    weights = trained._weights
+    assert weights is not None
+    counts = np.array([[2.0, 1.0, 1.0]])
+    expected = softmax(counts @ weights["coef"].T.astype(np.float64) + weights["intercept"])[0]
+    opinion = trained.linear_opinion(message("x", counts[0].tolist()))
+    assert [opinion[c] for c in weights["classes"].tolist()] == pytest.approx(expected.tolist(), rel=1e-5)

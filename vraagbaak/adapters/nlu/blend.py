@@ -14,10 +14,10 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
-from scipy.sparse import csr_matrix, vstack
+from scipy.sparse import csr_matrix, hstack, vstack
 
 from vraagbaak.core.outcomes import SAFETY_INTENT
 
@@ -25,9 +25,19 @@ WEIGHTS_FILE = "linear_blend.npz"
 
 
 def sentence_counts(message: Message) -> csr_matrix | None:
-    """The message's sentence-level sparse features (word and character counts), or None without any."""
-    sentence = message.get_sparse_features(TEXT)[1]
-    return None if sentence is None else csr_matrix(sentence.features)
+    """The message's sentence-level sparse features (word and character counts), or None without any.
+
+    The same columns in the same order as Rasa's `message.get_sparse_features(TEXT)[1]`, which the weights were
+    trained on, without joining (and copying) the much larger token-level features that call joins as well.
+    """
+    blocks = [
+        f.features
+        for f in message.features
+        if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and f.is_sparse()
+    ]
+    if not blocks:
+        return None
+    return csr_matrix(blocks[0]) if len(blocks) == 1 else hstack(blocks, format="csr")
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:
@@ -69,6 +79,8 @@ class LinearBlendClassifier(GraphComponent):
         self._model_storage = model_storage
         self._resource = resource
         self._weights = weights
+        # Row-major per feature, so a message's product reads only the rows of its own features, not a copy of all.
+        self._coef_by_feature = None if weights is None else np.ascontiguousarray(weights["coef"].T)
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
@@ -111,6 +123,7 @@ class LinearBlendClassifier(GraphComponent):
                 "intercept": intercept.astype(np.float32),
                 "classes": np.array([str(c) for c in model.classes_]),
             }
+            self._coef_by_feature = np.ascontiguousarray(self._weights["coef"].T)
         with self._model_storage.write_to(self._resource) as directory:
             if self._weights is not None:  # fewer than two intents: nothing to learn, DIET's ranking passes
                 np.savez(Path(directory) / WEIGHTS_FILE, **self._weights)
@@ -136,9 +149,11 @@ class LinearBlendClassifier(GraphComponent):
     def linear_opinion(self, message: Message) -> Dict[str, float]:
         """The regression's probability per intent for this message; empty when it cannot judge."""
         counts = sentence_counts(message)
-        if self._weights is None or counts is None or counts.shape[1] != self._weights["coef"].shape[1]:
+        if self._weights is None or self._coef_by_feature is None or counts is None:
             return {}
-        logits = counts @ self._weights["coef"].T + self._weights["intercept"]
+        if counts.shape[1] != self._coef_by_feature.shape[0]:
+            return {}
+        logits = counts @ self._coef_by_feature + self._weights["intercept"]
         probabilities = softmax(np.asarray(logits, dtype=np.float64))[0]
         return dict(zip(self._weights["classes"].tolist(), probabilities.tolist(), strict=True))
 
