@@ -158,7 +158,9 @@ def featurised(*sentence_blocks: List[float]) -> Message:
     for n, block in enumerate(sentence_blocks):
         m.add_features(Features(coo_matrix(rng.integers(0, 3, (2, 5))), FEATURE_TYPE_SEQUENCE, TEXT, f"c{n}"))
         m.add_features(Features(coo_matrix(np.array([block])), FEATURE_TYPE_SENTENCE, TEXT, f"c{n}"))
-        m.add_features(Features(coo_matrix(np.array([[9.0, 9.0]])), FEATURE_TYPE_SENTENCE, ACTION_TEXT, f"c{n}"))
+        m.add_features(
+            Features(coo_matrix(np.array([[9.0, 9.0]])), FEATURE_TYPE_SENTENCE, ACTION_TEXT, f"c{n}")
+        )
     m.add_features(Features(np.ones((1, 4)), FEATURE_TYPE_SENTENCE, TEXT, "dense"))
     return m
 
@@ -182,3 +184,14 @@ def test_the_linear_opinion_is_the_softmax_of_counts_times_weights(trained: Line
     expected = softmax(counts @ weights["coef"].T.astype(np.float64) + weights["intercept"])[0]
     opinion = trained.linear_opinion(message("x", counts[0].tolist()))
     assert [opinion[c] for c in weights["classes"].tolist()] == pytest.approx(expected.tolist(), rel=1e-5)
+
+
+def test_counts_split_over_featurizers_get_the_opinion_of_their_joined_columns(
+    trained: LinearBlendClassifier,
+) -> None:
+    joined = trained.linear_opinion(message("x", [2, 0, 1]))
+    for blocks in ([[2, 0], [1]], [[2], [0, 1]]):
+        split = trained.linear_opinion(featurised(*blocks))
+        assert split == pytest.approx(joined)
+    # Mutation: the same counts with the blocks swapped mean other columns, hence another opinion.
+    assert trained.linear_opinion(featurised([1], [2, 0])) != pytest.approx(joined)

@@ -147,7 +147,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, running_servers(args.model, Path(tmp)) as servers:
         figures = server_latency(servers, args.requests)
-    figures = with_parse_ratio(figures, ev.ModelParser(args.model))
+    figures = with_parse_ratio(figures, ev.ModelParser(args.model, served=True))
     print(json.dumps(figures, indent=2))
     print(format_latency(figures))
 

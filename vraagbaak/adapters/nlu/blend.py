@@ -24,17 +24,22 @@ from vraagbaak.core.outcomes import SAFETY_INTENT
 WEIGHTS_FILE = "linear_blend.npz"
 
 
-def sentence_counts(message: Message) -> csr_matrix | None:
-    """The message's sentence-level sparse features (word and character counts), or None without any.
+def sentence_blocks(message: Message) -> List[Any]:
+    """The message's sentence-level sparse features (word and character counts), one block per featurizer.
 
-    The same columns in the same order as Rasa's `message.get_sparse_features(TEXT)[1]`, which the weights were
-    trained on, without joining (and copying) the much larger token-level features that call joins as well.
+    In Rasa's own order: `message.get_sparse_features(TEXT)[1]` joins exactly these, side by side, together with
+    the much larger token-level features, which the regression does not need.
     """
-    blocks = [
+    return [
         f.features
         for f in message.features
         if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE and f.is_sparse()
     ]
+
+
+def sentence_counts(message: Message) -> csr_matrix | None:
+    """The sentence blocks side by side, the columns the weights are trained on, or None without any."""
+    blocks = sentence_blocks(message)
     if not blocks:
         return None
     return csr_matrix(blocks[0]) if len(blocks) == 1 else hstack(blocks, format="csr")
@@ -148,13 +153,19 @@ class LinearBlendClassifier(GraphComponent):
 
     def linear_opinion(self, message: Message) -> Dict[str, float]:
         """The regression's probability per intent for this message; empty when it cannot judge."""
-        counts = sentence_counts(message)
-        if self._weights is None or self._coef_by_feature is None or counts is None:
+        blocks = [block.tocoo() for block in sentence_blocks(message)]
+        if self._weights is None or self._coef_by_feature is None or not blocks:
             return {}
-        if counts.shape[1] != self._coef_by_feature.shape[0]:
+        if sum(b.shape[1] for b in blocks) != self._coef_by_feature.shape[0] or any(
+            b.shape[0] != 1 for b in blocks
+        ):
             return {}
-        logits = counts @ self._coef_by_feature + self._weights["intercept"]
-        probabilities = softmax(np.asarray(logits, dtype=np.float64))[0]
+        # Only the weight rows of the counts present, read where each block sits among the joined columns.
+        offsets = np.cumsum([0] + [b.shape[1] for b in blocks[:-1]])
+        columns = np.concatenate([b.col + offset for b, offset in zip(blocks, offsets, strict=True)])
+        counts = np.concatenate([b.data for b in blocks]).astype(np.float64)
+        logits = counts @ self._coef_by_feature[columns] + self._weights["intercept"]
+        probabilities = softmax(logits[np.newaxis, :])[0]
         return dict(zip(self._weights["classes"].tolist(), probabilities.tolist(), strict=True))
 
     def process(self, messages: List[Message]) -> List[Message]:
