@@ -71,6 +71,50 @@ def test_answers_are_still_checked_against_rasas_schema() -> None:
         action._validate_action_result({"events": [{"event": "geen-bestaand-event"}]})
 
 
+USER = {"event": "user", "text": "hoi", "parse_data": {"intent": {"name": "groet", "confidence": 0.9}}}
+SLOT = {"event": "slot", "name": "vorige_vraag", "value": "faq_rapport", "timestamp": None}
+BOT = {"event": "bot", "text": "Hallo!", "data": {"buttons": [{"title": "Ja", "payload": "/ja"}]}}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"events": [], "responses": [{"text": "hallo"}]},
+        {"events": [SLOT, BOT, {"event": "action", "name": "action_listen"}], "responses": []},
+        {"events": [USER, {"event": "followup", "name": "action_antwoord"}]},
+        {},
+        # Wrong: an unknown event, a field of the wrong type, an event without its name, not an object at all.
+        {"events": [{"event": "geen-bestaand-event"}]},
+        {"events": [{**SLOT, "name": 3}]},
+        {"events": [{**BOT, "text": ["Hallo!"]}]},
+        {"events": [{"name": "action_listen"}]},
+        {"events": {"event": "bot"}},
+        {"events": [BOT], "responses": "hallo"},
+        ["events"],
+        {"events": [{**USER, "parse_data": {"intent": {"name": 1}}}]},
+    ],
+)
+def test_the_per_event_check_accepts_exactly_what_rasas_full_schema_accepts(answer: Any) -> None:
+    schema = RemoteAction.action_response_format_spec()
+    full = jsonschema.validators.validator_for(schema)(schema)
+    check = action_call.answer_check()
+    assert check.accepts(answer) == full.is_valid(answer)
+    if full.is_valid(answer):
+        check.validate(answer)
+    else:
+        with pytest.raises(jsonschema.ValidationError) as raised:
+            check.validate(answer)
+        assert raised.value.message == next(iter(full.iter_errors(answer))).message
+
+
+def test_a_schema_whose_branches_share_an_event_name_is_refused() -> None:
+    schema = RemoteAction.action_response_format_spec()
+    branches = schema["properties"]["events"]["items"]["oneOf"]
+    branches.append(branches[0])
+    with pytest.raises(ValueError):
+        action_call.AnswerCheck(schema)
+
+
 def client_sockets() -> List[Any]:
     """Local addresses of the kept-alive connections to the action server."""
     return [

@@ -7,6 +7,7 @@ the slots and the question of the turn before, so that is what they get.
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 from typing import Any, Dict, Tuple
 
@@ -97,14 +98,50 @@ def keep_alive(endpoint: EndpointConfig | None) -> EndpointConfig | None:
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _answer_validator() -> Any:
-    from jsonschema.validators import validator_for
+class AnswerCheck:
+    """Rasa's JSON schema for the action server's answer, with each event checked against its own type only.
 
-    schema = RemoteAction.action_response_format_spec()
-    validator = validator_for(schema)
-    validator.check_schema(schema)
-    return validator(schema)
+    Why: the schema lists one branch per event type under `oneOf`, so every event is tried against all 23 of
+    them. Each branch pins its own `event` name, so only the branch of that name can match, and checking just
+    that one accepts exactly what the `oneOf` accepts. An answer this does not accept goes through the full
+    schema, which raises Rasa's own error.
+    """
+
+    def __init__(self, schema: Dict[str, Any]) -> None:
+        from jsonschema.validators import validator_for
+
+        validator = validator_for(schema)
+        validator.check_schema(schema)
+        self._full = validator(schema)
+        event = schema["properties"]["events"]["items"]
+        branches = {branch["properties"]["event"]["const"]: branch for branch in event["oneOf"]}
+        if len(branches) != len(event["oneOf"]):
+            raise ValueError("twee takken van het schema met dezelfde gebeurtenisnaam")
+        shape = copy.deepcopy(schema)
+        del shape["properties"]["events"]["items"]["oneOf"]
+        self._shape = validator(shape)
+        self._by_event = {name: validator(branch) for name, branch in branches.items()}
+
+    def accepts(self, answer: Any) -> bool:
+        """Whether the answer is valid, looking at each event's own branch only."""
+        if not self._shape.is_valid(answer):
+            return False
+        for event in answer.get("events") or []:
+            branch = self._by_event.get(event["event"])
+            if branch is None or not branch.is_valid(event):
+                return False
+        return True
+
+    def validate(self, answer: Any) -> None:
+        """Raise Rasa's `jsonschema.ValidationError` for an invalid answer, as Rasa's own check does."""
+        if not self.accepts(answer):
+            self._full.validate(answer)
+
+
+@functools.lru_cache(maxsize=1)
+def answer_check() -> AnswerCheck:
+    """The check for Rasa's answer schema, built once per process."""
+    return AnswerCheck(RemoteAction.action_response_format_spec())
 
 
 def install_lean_action_calls() -> None:
@@ -121,7 +158,7 @@ def install_lean_action_calls() -> None:
 
     def validate(self: RemoteAction, result: Dict[str, Any]) -> bool:
         # Same schema and same error as Rasa's check; the schema itself is checked once, not per answer.
-        _answer_validator().validate(result)
+        answer_check().validate(result)
         return True
 
     RemoteAction.__init__ = init  # type: ignore[method-assign]
