@@ -8,10 +8,12 @@ def install_served_rasa() -> None:
     """Patch Rasa in this process as `make run` serves it; each patch is idempotent."""
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
+    from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
     from vraagbaak.adapters.nlu.inference import install_direct_inference
     from vraagbaak.adapters.nlu.training_input import install_training_input_without_autotune
+    from vraagbaak.adapters.rules import install_short_rule_lookup
     from vraagbaak.adapters.turns import install_turn_gate
 
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
@@ -24,6 +26,10 @@ def install_served_rasa() -> None:
     install_ordered_graph_runner()
     # DIET's traced graph called with tensors: no signature matching and conversion per message.
     install_direct_inference()
+    # The rules are one or two states long; Rasa matched them against every stored state, twice a message.
+    install_short_rule_lookup()
+    # Rasa rebuilt the whole domain to see whether it is empty, for every message.
+    install_domain_empty_once()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
