@@ -10,6 +10,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Callable, Counter, Dict, List, NamedTuple, Sequence, Tuple
 
@@ -260,6 +261,9 @@ class Recorder:
     """
 
     MAX_BATCH = 500
+    # Replies arriving within this window after the first share its transaction: under load one commit (and
+    # one purge) serves many replies instead of one each. A normal stop still writes them all at once.
+    BATCH_SECONDS = 0.5
 
     def __init__(self) -> None:
         self._queue: queue.SimpleQueue[Tuple[Settings, Entry] | None] = queue.SimpleQueue()
@@ -305,11 +309,26 @@ class Recorder:
             first = self._queue.get()
             if first is None:
                 return
-            # Whatever queued up while the last batch was written goes in one transaction.
-            rest, stop = self._take(self.MAX_BATCH - 1)
-            self._write([first, *rest])
+            batch, stop = self._gather(first)
+            self._write(batch)
             if stop:
                 return
+
+    def _gather(self, first: Tuple[Settings, Entry]) -> Tuple[List[Tuple[Settings, Entry]], bool]:
+        """The first reply and those queued within BATCH_SECONDS after it, and whether the stop marker came."""
+        batch, deadline = [first], time.monotonic() + self.BATCH_SECONDS
+        while len(batch) < self.MAX_BATCH:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                item = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                break
+            if item is None:
+                return batch, True
+            batch.append(item)
+        return batch, False
 
     @staticmethod
     def _write(batch: Sequence[Tuple[Settings, Entry]]) -> None:

@@ -109,3 +109,19 @@ def answered_counts_while_locked(conn: sqlite3.Connection) -> int:
     """Counts as the lock holder sees them: nothing can have been written past its lock."""
     row = conn.execute("SELECT SUM(aantal) FROM telling").fetchone()
     return int(row[0] or 0)
+
+
+def test_replies_within_the_batch_window_share_one_write_and_later_ones_get_their_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batches: list = []
+    monkeypatch.setattr(insights.Recorder, "_write", staticmethod(lambda batch: batches.append(len(batch))))
+    recorder = insights.Recorder()
+    settings = insights.Settings(insights_db_url="sqlite://")
+    entry = insights.Entry(insights.date.today(), Outcome.ANSWERED, "pooiers", None)
+    for _ in range(20):
+        recorder.put(settings, entry)
+    time.sleep(recorder.BATCH_SECONDS * 3)
+    recorder.put(settings, entry)
+    recorder.flush()
+    assert batches == [20, 1]
