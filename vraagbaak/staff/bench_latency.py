@@ -13,7 +13,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import requests
 
@@ -26,6 +26,9 @@ from vraagbaak.staff.evaluation import percentile
 # Targets (docs/performance.md): single user p50/p95, and turns 280-300 against turns 0-20 of one conversation.
 TARGET_P50_MS, TARGET_P95_MS, TARGET_LONG_RATIO = 20.0, 30.0, 1.2
 LONG_TURNS, WINDOW = 300, 20
+# Each conversation is judged on its own first and last 20 turns (~0.4 s each), which a minute's change in this
+# VM's speed moves by ±30 % (0.76x-1.36x on the same code, docs/performance.md); the median of three is reported.
+LONG_CONVERSATIONS = 3
 
 
 def _questions() -> List[str]:
@@ -91,46 +94,52 @@ def parse_p50_ms(parser: ev.ModelParser, rounds: int = 3) -> float:
     return percentile(timings, 0.50)
 
 
-def server_latency(servers: RunningServers, requests_count: int) -> Dict[str, float]:
+def server_latency(servers: RunningServers, requests_count: int) -> Dict[str, Any]:
     """Short conversations, one long conversation and memory, on these running servers."""
     url = f"{servers.rasa_url}/webhooks/rest/webhook"
     for question in _questions():  # warm-up
         requests.post(url, json={"sender": "warm", "message": question}, timeout=30)
     short = short_conversations(url, requests_count)
-    long, cpu = long_conversation(url, [servers.rasa.pid, servers.actions.pid])
-    first, last = percentile(long[:WINDOW], 0.50), percentile(long[-WINDOW:], 0.50)
+    runs = []
+    for _ in range(LONG_CONVERSATIONS):
+        long, cpu = long_conversation(url, [servers.rasa.pid, servers.actions.pid])
+        first, last = percentile(long[:WINDOW], 0.50), percentile(long[-WINDOW:], 0.50)
+        runs.append((last / first, first, last, cpu))
+    ratio, first, last, _ = sorted(runs, key=lambda run: run[0])[len(runs) // 2]
     return {
         "rest_p50_ms": percentile(short, 0.50),
         "rest_p95_ms": percentile(short, 0.95),
         "rest_requests": requests_count,
         "long_first_p50_ms": first,
         "long_last_p50_ms": last,
-        "long_ratio": last / first,
+        "long_ratio": ratio,
+        "long_ratios": [run[0] for run in runs],
         # CPU per turn, summed over Rasa and the action server; the clock ticks every 10 ms, hence the mean.
-        "long_first_cpu_ms": statistics.mean(cpu[:WINDOW]),
-        "long_last_cpu_ms": statistics.mean(cpu[-WINDOW:]),
+        "long_first_cpu_ms": statistics.mean(c for run in runs for c in run[3][:WINDOW]),
+        "long_last_cpu_ms": statistics.mean(c for run in runs for c in run[3][-WINDOW:]),
         "rasa_rss_mb": process_rss_mb(servers.rasa.pid),
         "action_server_rss_mb": process_rss_mb(servers.actions.pid),
     }
 
 
-def with_parse_ratio(figures: Dict[str, float], parser: ev.ModelParser) -> Dict[str, float]:
+def with_parse_ratio(figures: Dict[str, Any], parser: ev.ModelParser) -> Dict[str, Any]:
     """Adds the model's parse p50 and how many times that the REST p50 is (floor 1)."""
     parse = parse_p50_ms(parser)
     # Everything around the model (HTTP, dialogue, tracker, action call) is what this ratio shows.
     return {**figures, "parse_p50_ms": parse, "plumbing_ratio": figures["rest_p50_ms"] / parse}
 
 
-def format_latency(figures: Dict[str, float]) -> str:
+def format_latency(figures: Dict[str, Any]) -> str:
     """Lines for the benchmark table."""
     return "\n".join(
         [
             f"REST latency single user:        p50 {figures['rest_p50_ms']:.1f} ms (target <= {TARGET_P50_MS:.0f}),"
             f" p95 {figures['rest_p95_ms']:.1f} ms (target <= {TARGET_P95_MS:.0f})"
             f" ({figures['rest_requests']} requests)",
-            f"One {LONG_TURNS}-turn conversation:     p50 turns 0-{WINDOW} {figures['long_first_p50_ms']:.1f} ms,"
-            f" turns {LONG_TURNS - WINDOW}-{LONG_TURNS} {figures['long_last_p50_ms']:.1f} ms"
-            f" = {figures['long_ratio']:.2f}x (target <= {TARGET_LONG_RATIO}); server CPU per turn"
+            f"{LONG_CONVERSATIONS} conversations of {LONG_TURNS} turns: median p50 turns 0-{WINDOW}"
+            f" {figures['long_first_p50_ms']:.1f} ms, turns {LONG_TURNS - WINDOW}-{LONG_TURNS}"
+            f" {figures['long_last_p50_ms']:.1f} ms = {figures['long_ratio']:.2f}x (target <= {TARGET_LONG_RATIO};"
+            f" each: {', '.join(f'{r:.2f}x' for r in figures['long_ratios'])}); server CPU per turn"
             f" {figures['long_first_cpu_ms']:.1f} vs {figures['long_last_cpu_ms']:.1f} ms",
             f"Model parse (in-process):        p50 {figures['parse_p50_ms']:.1f} ms; REST p50 is"
             f" {figures['plumbing_ratio']:.1f}x that (floor 1)",
