@@ -137,3 +137,35 @@ def test_make_run_opens_rasas_api_only_behind_a_token_that_only_the_console_gets
     assert all(token not in part for part in commands.actions + commands.web + commands.console)
     opened = serve_commands("m", Settings.from_env({"VRAAGBAAK_CONSOLE_PORT": "9000"}), "c", token)
     assert opened.console[-2:] == ["--port", "9000"]
+
+
+SERVING_PROBE = """
+import os, rasa.__main__
+rasa.__main__.main = lambda: None
+from vraagbaak.ops import launcher
+launcher.run_rasa_cli({args!r})
+print("TF", os.environ.get("TF_INTRA_OP_PARALLELISM_THREADS"), os.environ.get("TF_INTER_OP_PARALLELISM_THREADS"))
+"""
+
+
+@pytest.mark.parametrize(
+    "args, preset, expected",
+    [
+        (["run"], {}, "TF 1 1"),  # serving: one TensorFlow thread per pool
+        (["train"], {}, "TF None None"),  # training keeps TensorFlow's own pools (both cores)
+        (["run"], {"TF_INTRA_OP_PARALLELISM_THREADS": "2"}, "TF 2 1"),  # an operator's setting wins
+    ],
+)
+def test_serving_gets_one_tensorflow_thread_unless_the_operator_says_otherwise(
+    args: list, preset: dict, expected: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_IN")}
+    result = subprocess.run(
+        [sys.executable, "-c", SERVING_PROBE.format(args=args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**env, **preset},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [line for line in result.stdout.splitlines() if line.startswith("TF ")][-1] == expected

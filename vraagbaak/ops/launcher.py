@@ -13,6 +13,7 @@ from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import (
     PRIVATE_ENV,
+    SERVING_ENV,
     action_server_arguments,
     console_command,
     launcher_command,
@@ -26,6 +27,9 @@ from vraagbaak.ops.processes import (
 def run_rasa_cli(args: Sequence[str]) -> None:
     """Run the `rasa` command line in this process, with error reporting disabled."""
     os.environ.update(PRIVATE_ENV)
+    if list(args[:1]) == ["run"]:
+        for name, value in SERVING_ENV.items():
+            os.environ.setdefault(name, value)
     disable_vendor_error_reporting()
     keep_user_text_out_of_logs()
     # Imported here: the action server shares this module and must not load Rasa (~400 MB).

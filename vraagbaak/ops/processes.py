@@ -31,6 +31,10 @@ PRIVATE_ENV = {
     # TensorFlow's start-up chatter says nothing useful to an operator.
     "TF_CPP_MIN_LOG_LEVEL": "2",
 }
+# Serving only (training keeps both cores): DIET's operations on one message are too small to gain from a
+# second thread, and the other core is better left to the other processes. In-process parse p50 7.9 vs
+# 8.2-9.1 ms with TensorFlow's default pools (docs/performance.md). An operator's own setting wins.
+SERVING_ENV = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
 
 
 def private_environment(base: Dict[str, str] | None = None) -> Dict[str, str]:
