@@ -12,6 +12,7 @@ def install_served_rasa() -> None:
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
     from vraagbaak.adapters.nlu.inference import install_direct_inference
+    from vraagbaak.adapters.nlu.sparse_join import install_direct_sparse_join
     from vraagbaak.adapters.nlu.training_input import install_training_input_without_autotune
     from vraagbaak.adapters.rules import install_short_rule_lookup
     from vraagbaak.adapters.turns import install_turn_gate
@@ -30,6 +31,8 @@ def install_served_rasa() -> None:
     install_short_rule_lookup()
     # Rasa rebuilt the whole domain to see whether it is empty, for every message.
     install_domain_empty_once()
+    # Featurizers' sparse counts joined by shifting columns, not through scipy's general block code.
+    install_direct_sparse_join()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
