@@ -1,6 +1,7 @@
 """Shared fixtures: the real knowledge base and domain, a JSON tracker, and real running servers."""
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
@@ -14,6 +15,32 @@ from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
 from vraagbaak.ops.processes import RunningServers, running_servers
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+
+
+def load_trained_agent() -> Any:
+    """The trained model, loaded in this process; fails with the command to run when there is none."""
+    from rasa.core.agent import Agent
+
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
+    return Agent.load(str(MODEL))
+
+
+def parses_without_and_with(
+    agent: Any, questions: List[str], uninstall: Callable[[], None], install: Callable[[], None]
+) -> Tuple[str, str]:
+    """Every parse result of `questions`, as JSON, with Rasa's own code and then with a patch installed."""
+    loop = asyncio.new_event_loop()
+    try:
+        uninstall()
+        rasa_way = [loop.run_until_complete(agent.parse_message(q)) for q in questions]
+        install()
+        patched = [loop.run_until_complete(agent.parse_message(q)) for q in questions]
+    finally:
+        loop.close()
+    return tuple(json.dumps(r, sort_keys=True, default=str) for r in (rasa_way, patched))  # type: ignore[return-value]
+
+
 ARTIFACTS = PROJECT_DIR / "artifacts"
 
 

@@ -291,12 +291,16 @@ class Recorder:
                 return
             self._write(batch)
 
-    def _take(self, limit: int) -> Tuple[List[Tuple[Settings, Entry]], bool]:
-        """Up to `limit` queued replies without waiting, and whether the stop marker (None) came among them."""
-        batch: List[Tuple[Settings, Entry]] = []
+    def _take(
+        self, limit: int, seconds: float = 0.0, batch: List[Tuple[Settings, Entry]] | None = None
+    ) -> Tuple[List[Tuple[Settings, Entry]], bool]:
+        """Up to `limit` queued replies (after `batch`), waiting up to `seconds` for more, and whether the stop
+        marker (None) came among them."""
+        batch, deadline = list(batch or []), time.monotonic() + seconds
         while len(batch) < limit:
+            remaining = deadline - time.monotonic()
             try:
-                item = self._queue.get_nowait()
+                item = self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait()
             except queue.Empty:
                 break
             if item is None:
@@ -309,26 +313,11 @@ class Recorder:
             first = self._queue.get()
             if first is None:
                 return
-            batch, stop = self._gather(first)
+            # Replies queued within BATCH_SECONDS after the first share its transaction.
+            batch, stop = self._take(self.MAX_BATCH, self.BATCH_SECONDS, [first])
             self._write(batch)
             if stop:
                 return
-
-    def _gather(self, first: Tuple[Settings, Entry]) -> Tuple[List[Tuple[Settings, Entry]], bool]:
-        """The first reply and those queued within BATCH_SECONDS after it, and whether the stop marker came."""
-        batch, deadline = [first], time.monotonic() + self.BATCH_SECONDS
-        while len(batch) < self.MAX_BATCH:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            try:
-                item = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                break
-            if item is None:
-                return batch, True
-            batch.append(item)
-        return batch, False
 
     @staticmethod
     def _write(batch: Sequence[Tuple[Settings, Entry]]) -> None:

@@ -1,15 +1,13 @@
 """DIET called through its concrete function gives exactly Rasa's scores, and odd batches still go Rasa's way."""
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any, Iterator
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import MODEL
+from tests.conftest import load_trained_agent, parses_without_and_with
 from vraagbaak.adapters.nlu import inference
 from vraagbaak.core.paths import TESTS_DIR
 from vraagbaak.staff import evaluation as ev
@@ -39,11 +37,7 @@ def test_a_batch_that_does_not_fit_is_left_to_rasa(batch: list) -> None:
 
 @pytest.fixture(scope="module")
 def agent() -> Iterator[Any]:
-    from rasa.core.agent import Agent
-
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    yield Agent.load(str(MODEL))
+    yield load_trained_agent()
     inference.uninstall_direct_inference()
 
 
@@ -52,16 +46,10 @@ QUESTIONS = [text for text, _ in ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml"
 
 @pytest.mark.model
 def test_the_trained_model_scores_every_held_out_question_identically(agent: Any) -> None:
-    loop = asyncio.new_event_loop()
-    try:
-        inference.uninstall_direct_inference()
-        rasa_way = [loop.run_until_complete(agent.parse_message(q)) for q in QUESTIONS]
-        inference.install_direct_inference()
-        direct = [loop.run_until_complete(agent.parse_message(q)) for q in QUESTIONS]
-    finally:
-        loop.close()
-    dumped = [json.dumps(r, sort_keys=True, default=str) for r in (rasa_way, direct)]
-    assert dumped[0] == dumped[1]
+    rasa_way, direct = parses_without_and_with(
+        agent, QUESTIONS, inference.uninstall_direct_inference, inference.install_direct_inference
+    )
+    assert direct == rasa_way
     diet = next(
         node
         for node in agent.processor.graph_runner._instantiated_nodes.values()

@@ -7,17 +7,13 @@ from typing import Any, Iterator, List
 import pytest
 from rasa.core.policies.rule_policy import RULES, RulePolicy
 
-from tests.conftest import MODEL
+from tests.conftest import load_trained_agent
 from vraagbaak.adapters import rules
 
 
 @pytest.fixture(scope="module")
 def policy() -> Iterator[RulePolicy]:
-    from rasa.core.agent import Agent
-
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    nodes = Agent.load(str(MODEL)).processor.graph_runner._instantiated_nodes.values()
+    nodes = load_trained_agent().processor.graph_runner._instantiated_nodes.values()
     yield next(node._component for node in nodes if isinstance(node._component, RulePolicy))
 
 

@@ -1,8 +1,6 @@
 """The direct join gives exactly scipy's hstack, and the trained model parses the same with it."""
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any, Iterator
 
 import numpy as np
@@ -11,7 +9,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix, csr_matrix, hstack
 
-from tests.conftest import MODEL
+from tests.conftest import load_trained_agent, parses_without_and_with
 from vraagbaak.adapters.nlu import sparse_join
 from vraagbaak.core.paths import TESTS_DIR
 from vraagbaak.staff import evaluation as ev
@@ -48,25 +46,14 @@ def test_rows_that_differ_get_rasas_error_and_other_formats_rasas_join() -> None
 
 @pytest.fixture(scope="module")
 def agent() -> Iterator[Any]:
-    from rasa.core.agent import Agent
-
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    yield Agent.load(str(MODEL))
+    yield load_trained_agent()
     sparse_join.uninstall_direct_sparse_join()
 
 
 @pytest.mark.model
 def test_the_trained_model_parses_every_held_out_question_identically(agent: Any) -> None:
     questions = [text for text, _ in ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")][2::4]
-    loop = asyncio.new_event_loop()
-    try:
-        sparse_join.uninstall_direct_sparse_join()
-        rasa_way = [loop.run_until_complete(agent.parse_message(q)) for q in questions]
-        sparse_join.install_direct_sparse_join()
-        direct = [loop.run_until_complete(agent.parse_message(q)) for q in questions]
-    finally:
-        loop.close()
-    assert json.dumps(direct, sort_keys=True, default=str) == json.dumps(
-        rasa_way, sort_keys=True, default=str
+    rasa_way, direct = parses_without_and_with(
+        agent, questions, sparse_join.uninstall_direct_sparse_join, sparse_join.install_direct_sparse_join
     )
+    assert direct == rasa_way
