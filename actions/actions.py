@@ -200,7 +200,13 @@ class ActionOtherLanguage(MessageAction):
     action_name, message_key, outcome = "action_andere_taal", "andere_taal", Outcome.OTHER_LANGUAGE
 
 
-class ActionSafePath(MessageAction):
-    """Calm emergency reply with 112, before anything else."""
+class ActionSafePath(ReplyAction):
+    """Calm emergency reply with 112 and help that is not the police, before anything else."""
 
-    action_name, message_key, outcome = "action_veilig_pad", "nood", Outcome.EMERGENCY
+    def name(self) -> str:
+        """Rasa action name."""
+        return "action_veilig_pad"
+
+    def reply(self, tracker: Tracker) -> replies.Reply:
+        """The safe path, with the self-harm lines or the asked topic when the message had them."""
+        return replies.safe_path(knowledge_base(), tracker.latest_message)

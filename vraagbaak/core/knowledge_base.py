@@ -45,13 +45,48 @@ def render_blocks(blocks: Tuple[Block, ...]) -> str:
 
 
 @dataclass(frozen=True)
+class HelpLine:
+    """A number to call when in danger, kept by staff in the knowledge base."""
+
+    number: str
+    name: str
+    country: str
+
+    @property
+    def line(self) -> str:
+        """How the bot writes it: the number first, so that phones and apps can offer to call it."""
+        return f"{self.number}: {self.name} ({self.country})"
+
+
+@dataclass(frozen=True)
+class HelpLines:
+    """The emergency number, the suicide-prevention lines and help that is not the police."""
+
+    emergency: str
+    suicide_prevention: Tuple[HelpLine, ...]
+    not_police: Tuple[HelpLine, ...]
+
+    @property
+    def numbers(self) -> Tuple[str, ...]:
+        """Every number, the emergency number first."""
+        return (self.emergency,) + tuple(h.number for h in self.suicide_prevention + self.not_police)
+
+
+def _help_from_yaml(raw: dict) -> HelpLines:
+    def lines(key: str) -> Tuple[HelpLine, ...]:
+        return tuple(HelpLine(str(h["nummer"]), str(h["naam"]), str(h["land"])) for h in raw.get(key) or [])
+
+    return HelpLines(str(raw.get("noodnummer", "112")), lines("zelfdoding"), lines("hulplijnen"))
+
+
+@dataclass(frozen=True)
 class KnowledgeBase:
     """All topics plus the editable, non-official bot messages."""
 
     topics: Tuple[Topic, ...]
     messages: Dict[str, str]
     corrections: Tuple[Dict[str, str], ...]
-    not_acute_words: Tuple[str, ...] = ()
+    help_lines: HelpLines = HelpLines("112", (), ())
 
     def by_id(self, topic_id: str) -> Topic | None:
         """Topic with this id, or None."""
@@ -70,11 +105,6 @@ class KnowledgeBase:
     def intents(self) -> List[str]:
         """All topic intents, in knowledge-base order."""
         return [t.intent for t in self.topics]
-
-    def sounds_not_acute(self, text: str) -> bool:
-        """True when the text is framed as hypothetical, fiction or the past ('ooit', 'vorig jaar')."""
-        padded = f" {normalise_title(text)} "
-        return any(f" {normalise_title(word)} " in padded for word in self.not_acute_words)
 
     def message(self, key: str, **values: str) -> str:
         """A bot message by key, with {placeholders} filled in."""
@@ -106,7 +136,7 @@ def load_knowledge_base(path: Path = KNOWLEDGE_BASE_FILE) -> KnowledgeBase:
         topics=tuple(_topic_from_yaml(t) for t in raw["onderwerpen"]),
         messages=dict(raw["berichten"]),
         corrections=tuple(raw.get("correcties", [])),
-        not_acute_words=tuple(raw.get("veiligheid", {}).get("niet_acuut_woorden", [])),
+        help_lines=_help_from_yaml(raw.get("hulp") or {}),
     )
 
 

@@ -4,8 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Sequence, Tuple
 
-from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
-from vraagbaak.core.outcomes import FALLBACK_INTENT, MENU_INTENT, NONE_OF_THESE_INTENT, Outcome
+from vraagbaak.core.knowledge_base import BULLET, HelpLine, KnowledgeBase, Topic
+from vraagbaak.core.outcomes import (
+    FALLBACK_INTENT,
+    MENU_INTENT,
+    NONE_OF_THESE_INTENT,
+    SAFETY_INTENT,
+    Outcome,
+)
 from vraagbaak.core.user_input import MAX_LENGTH, input_problem, parse_choice, pick_option
 
 NONE_OF_THESE = "geen_van_deze"  # option id of the "Geen van deze" button, never a topic id
@@ -19,6 +25,8 @@ MAX_CANDIDATES = 3
 CLARIFY_MIN_CONFIDENCE = 0.2
 # Twins together at least this sure: answer the likelier one instead of asking.
 TWIN_ANSWER_CONFIDENCE = 0.55
+# Danger with a topic question: the topic is offered after the safe path when at least this likely.
+SAFE_PATH_TOPIC_CONFIDENCE = 0.5
 
 Message = Dict[str, Any]
 
@@ -122,6 +130,48 @@ def faq_candidates(kb: KnowledgeBase, ranking: Sequence[Dict[str, Any]]) -> List
 def classifier_ranking(parse_data: Dict[str, Any]) -> List[Dict[str, Any]]:
     """The classifier's own ranking, without the fallback entry the FallbackClassifier put on top."""
     return [r for r in parse_data.get("intent_ranking") or [] if r.get("name") != FALLBACK_INTENT]
+
+
+def _call_message(text: str, numbers: Sequence[str]) -> Message:
+    """A safe-path message; `bellen` names the numbers in it, which the widget turns into call links."""
+    return {
+        "text": text,
+        "custom": {"vraagbaak": {"nood": True, "bellen": [n for n in numbers if n in text]}},
+    }
+
+
+def _listed(heading: str, lines: Sequence[HelpLine]) -> str:
+    return "\n".join([heading] + [BULLET + line.line for line in lines])
+
+
+def safe_path(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:
+    """Calm reply for someone in danger: 112 first, then help that is not the police, then their topic.
+
+    Self-harm gets the suicide-prevention lines first. When the message also asked about a topic, the
+    answer is offered after the safe path, never instead of it.
+    """
+    verdict = parse_data.get("veiligheid") or {}
+    help_lines = kb.help_lines
+    numbers = help_lines.numbers
+    if verdict.get("zelfbeschadiging"):
+        first = _listed(kb.message("nood_zelfdoding"), help_lines.suicide_prevention)
+        messages = [_call_message(first + "\n\n" + kb.message("nood_zelfdoding_112"), numbers)]
+    else:
+        messages = [_call_message(kb.message("nood"), numbers)]
+        if help_lines.not_police:
+            messages.append(
+                _call_message(_listed(kb.message("nood_hulp_kop"), help_lines.not_police), numbers)
+            )
+    ranking = [r for r in classifier_ranking(parse_data) if r.get("name") != SAFETY_INTENT]
+    offered = [t for t, c in faq_candidates(kb, ranking)[:1] if c >= SAFE_PATH_TOPIC_CONFIDENCE]
+    if offered:
+        messages.append({"text": kb.message("nood_ook_vraag"), "buttons": [topic_button(offered[0])]})
+    return Reply(
+        messages,
+        options=[t.id for t in offered] if offered else None,
+        outcome=Outcome.EMERGENCY,
+        topic_id=offered[0].id if offered else None,
+    )
 
 
 def clarify(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> Reply:

@@ -24,6 +24,7 @@ from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
 from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
 from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
+from vraagbaak.staff.bench_safety import format_safety, measure_safety
 
 Predictor = Callable[[Sequence[str]], List[str]]
 BLIND_SET = TESTS_DIR / "data" / "blind" / "blinde_set_2026.yml"
@@ -220,6 +221,9 @@ def main() -> None:
         results["blind_wrong_answer_rate"] = blind_scope["wrong_answer_rate"]
         results["blind_answered_correctly"] = blind_scope["answered_correctly"]
         results["blind_examples"] = len(blind)
+        blind_in_scope = [
+            ev.outcome_of(kb, p) for p, (_, i) in zip(blind_parsed, blind, strict=True) if kb.by_intent(i)
+        ]
         # The 2026-11 set was written blind but tuned on afterwards: an extra held-out set, no longer blind.
         earlier = ev.load_nlu_examples(TESTS_DIR / "data" / "blinde_set.yml")
         earlier_parsed = ours.parse([t for t, _ in earlier])
@@ -227,6 +231,7 @@ def main() -> None:
             [i for _, i in earlier], [ev.top_intent(p) for p in earlier_parsed]
         )
         results.update(safety_figures(ours))
+        results.update(measure_safety(ours, blind_in_scope))
         pipelines["tfidf_nearest_paraphrase"] = {
             "held_out_top1": ev.accuracy(expected, tfidf_predictor(training, "tfidf")(texts)),
             "cv_accuracy": cross_validate(tfidf_predictor, training, args.folds, "tfidf"),
@@ -273,6 +278,7 @@ def format_results(results: Dict) -> str:
         f"Safe path recall (emergencies):  {results['emergency_recall']:.1%}",
         f"Safe path false alarms:          {results['near_miss_false_alarm']:.1%}",
         f"Near-miss FAQ questions answered: {results['near_miss_faq_answered']:.1%} (with their own topic)",
+        format_safety(results),
         f"Ambiguous: clarified {results['ambiguous_clarified']:.1%}, acceptable {results['ambiguous_acceptable']:.1%}",
         f"Training time (rasa train):      {results['training_seconds']} s",
         format_latency(results),

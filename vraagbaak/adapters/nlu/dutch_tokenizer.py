@@ -14,9 +14,12 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.exceptions import RasaException
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
+
+from vraagbaak.core.normalise import normalise
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +142,12 @@ class DutchSpacyTokenizer(Tokenizer):
         return pipeline_name(self._nlp)
 
     def tokenize(self, message: Message, attribute: str) -> List[Token]:
-        """Split text into tokens that carry spaCy lemmas."""
-        doc = self._nlp(message.get(attribute))
+        """Split text into tokens that carry spaCy lemmas; user text is read in its normal form first.
+
+        The normal form (vraagbaak.core.normalise) is the one the safety layer reads too: fullwidth letters,
+        invisible characters, accents, chat-speak and Flemish contractions mean the same to both layers.
+        """
+        text = message.get(attribute)
+        doc = self._nlp(normalise(text) if attribute == TEXT else text)
         tokens = [Token(t.text, t.idx, lemma=t.lemma_ or t.lower_) for t in doc if t.text.strip()]
         return self._apply_token_pattern(tokens)

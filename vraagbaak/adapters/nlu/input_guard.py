@@ -16,6 +16,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from vraagbaak.adapters.nlu.domain_vocabulary import DomainVocabulary, content_words
+from vraagbaak.adapters.nlu.safety_layer import VERDICT_KEY
 from vraagbaak.core.knowledge_base import knowledge_base, normalise_title
 from vraagbaak.core.outcomes import (
     CHOICE_INTENT,
@@ -33,20 +34,23 @@ def _certain(intent: str) -> Dict[str, Any]:
     return {"name": intent, "confidence": 1.0}
 
 
-def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min: float = 1.0) -> str | None:
-    """The intent a message must get regardless of the classifier, or None to keep its guess."""
-    if input_problem(text):
-        return DEFAULT_NLU_FALLBACK_INTENT_NAME
+def override_intent(text: str | None, danger: bool = False) -> str | None:
+    """The intent a message must get regardless of the classifier, or None to keep its guess.
+
+    `danger` is the safety layer's verdict. It comes first: a message that is too long or otherwise odd
+    still gets the safe path when it speaks of danger now.
+    """
     if (text or "").lstrip().startswith("/"):
         # A payload of a known intent is set by Rasa's RegexMessageHandler after this component; one that
         # reaches here names no intent (forged or outdated) and must never be answered by a classifier guess.
         return DEFAULT_NLU_FALLBACK_INTENT_NAME
+    if danger:
+        return SAFETY_INTENT
+    if input_problem(text):
+        return DEFAULT_NLU_FALLBACK_INTENT_NAME
     if parse_choice(text) is not None:
         return CHOICE_INTENT
     kb = knowledge_base()
-    if safety_confidence >= safety_min and not kb.sounds_not_acute(text or ""):
-        # Missing someone in danger is worse than showing 112 to someone who was not.
-        return SAFETY_INTENT
     typed = normalise_title(text or "")
     if typed == normalise_title(kb.message("knop_geen_van_deze")):
         return NONE_OF_THESE_INTENT
@@ -56,6 +60,15 @@ def override_intent(text: str | None, safety_confidence: float = 0.0, safety_min
     return topic.intent if topic else None
 
 
+def drop_danger_guess(message: Message) -> None:
+    """Remove the topic classifier's danger intent; if it was the guess, the message becomes unsure."""
+    ranking = message.get(INTENT_RANKING_KEY) or []
+    if any(r.get("name") == SAFETY_INTENT for r in ranking):
+        message.data[INTENT_RANKING_KEY] = [r for r in ranking if r.get("name") != SAFETY_INTENT]
+    if (message.get(INTENT) or {}).get("name") == SAFETY_INTENT:
+        message.data[INTENT] = {"name": DEFAULT_NLU_FALLBACK_INTENT_NAME, "confidence": 1.0}
+
+
 def leads_to_a_topic(intent: str | None) -> bool:
     """True for an intent that gets an official answer or a "Bedoelde je…?" list of topics."""
     return intent == DEFAULT_NLU_FALLBACK_INTENT_NAME or knowledge_base().by_intent(intent or "") is not None
@@ -63,7 +76,11 @@ def leads_to_a_topic(intent: str | None) -> bool:
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class ChoiceAndInputGuard(GraphComponent):
-    """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons."""
+    """Runs last in the NLU pipeline so that buttons typed as text behave like pressed buttons.
+
+    Only the safety layer decides danger: when the topic classifier guesses the danger intent but the safety
+    layer says no, the guess is dropped and the message is read as unsure ("Bedoelde je…?" or out of scope).
+    """
 
     def __init__(
         self,
@@ -72,8 +89,7 @@ class ChoiceAndInputGuard(GraphComponent):
         resource: Resource,
         vocabulary: DomainVocabulary,
     ) -> None:
-        """Keep the safety threshold and the domain vocabulary."""
-        self._safety_min = float(config["safety_min_confidence"])
+        """Keep the domain vocabulary."""
         self._gate = bool(config["domain_vocabulary_gate"])
         self._model_storage = model_storage
         self._resource = resource
@@ -81,8 +97,8 @@ class ChoiceAndInputGuard(GraphComponent):
 
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
-        """Route to the safe path once the classifier gives danger at least this confidence; gate topics."""
-        return {"safety_min_confidence": 0.3, "domain_vocabulary_gate": True}
+        """Gate topics on the domain vocabulary."""
+        return {"domain_vocabulary_gate": True}
 
     @classmethod
     def create(
@@ -135,9 +151,10 @@ class ChoiceAndInputGuard(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the predicted intent where a deterministic rule applies."""
         for message in messages:
-            ranking = message.get(INTENT_RANKING_KEY) or []
-            safety = max((r["confidence"] for r in ranking if r.get("name") == SAFETY_INTENT), default=0.0)
-            intent = override_intent(message.get(TEXT), safety, self._safety_min)
+            danger = bool((message.get(VERDICT_KEY) or {}).get("nood"))
+            if not danger:
+                drop_danger_guess(message)
+            intent = override_intent(message.get(TEXT), danger)
             if intent is None and self.off_topic(message):
                 intent = OUT_OF_SCOPE_INTENT
             if intent:

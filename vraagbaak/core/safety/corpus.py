@@ -82,3 +82,39 @@ def load_corpus(directory: Path = SAFETY_DIR) -> List[Phrasing]:
 def texts_of(phrasings: Iterable[Phrasing]) -> List[str]:
     """Only the texts."""
     return [p.text for p in phrasings]
+
+
+@dataclass(frozen=True)
+class TrainingSet:
+    """What the safety model learns from: danger, and everything that is not."""
+
+    danger: List[Phrasing]
+    safe: List[Phrasing]
+
+    @property
+    def self_harm(self) -> List[bool]:
+        """Per danger phrasing: is it of the self-harm kind?"""
+        return [p.kind == SELF_HARM_KIND for p in self.danger]
+
+    def without_kind(self, kind: str) -> TrainingSet:
+        """The same set with one kind left out (leave-one-kind-out)."""
+        return TrainingSet(
+            [p for p in self.danger if p.kind != kind], [p for p in self.safe if p.kind != kind]
+        )
+
+
+def training_set(
+    corpus: Iterable[Phrasing], topic_examples: Iterable[Tuple[str, str]], danger_intent: str
+) -> TrainingSet:
+    """The corpus plus the topic classifier's phrasings: its danger intent as danger, the rest as safe.
+
+    Every topic question is a negative on purpose: the bot must answer "what does Amnesty do against
+    violence?" with the official text, not with 112.
+    """
+    phrasings = list(corpus)
+    for text, intent in topic_examples:
+        if intent == danger_intent:
+            phrasings.append(Phrasing(text, True, "uit_nlu", "nlu"))
+        else:
+            phrasings.append(Phrasing(text, False, "uit_nlu", "nlu"))
+    return TrainingSet([p for p in phrasings if p.danger], [p for p in phrasings if not p.danger])

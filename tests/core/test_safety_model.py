@@ -1,0 +1,94 @@
+"""The safety model: signals, sentences, storage, and the verdict's explanation."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vraagbaak.core.normalise import normalise
+from vraagbaak.core.safety.cues import signals
+from vraagbaak.core.safety.model import SafetyModel, sentences, train
+
+DANGER = [
+    "help hij slaat me",
+    "ik zit opgesloten en mag niet weg",
+    "er is brand en de deur is op slot",
+    "ik wil niet meer leven",
+    "ik heb pillen genomen en wil dood",
+    "mijn pooier staat aan de deur met een mes",
+    "hij laat me niet uit de auto",
+    "ik bloed heel erg",
+]
+SAFE = [
+    "wat vindt amnesty van pooiers",
+    "vorig jaar sloeg een klant me, nu gaat het goed",
+    "ik ben het niet eens met jullie standpunt",
+    "in de film wordt ze opgesloten",
+    "wat als een klant ooit agressief wordt",
+    "ik ga dood van het lachen",
+    "hoeveel sekswerkers worden slachtoffer van geweld",
+    "waar vind ik een uitstapprogramma",
+]
+SELF_HARM = [False, False, False, True, True, False, False, False]
+
+
+@pytest.fixture(scope="module")
+def model() -> SafetyModel:
+    return train(DANGER, SAFE, SELF_HARM, threshold=0.5)
+
+
+def test_signals_name_danger_and_framing() -> None:
+    found = signals(normalise("Vorig jaar zat ik opgesloten"))
+    assert "vast" in found.danger_kinds
+    assert "verleden" in found.not_acute
+    assert signals(normalise("wat is decriminalisering")).danger_kinds == []
+
+
+def test_training_phrasings_are_told_apart(model: SafetyModel) -> None:
+    assert all(model.verdict(t).danger for t in DANGER)
+    assert not any(model.verdict(t).danger for t in SAFE)
+
+
+def test_self_harm_is_recognised_among_dangers(model: SafetyModel) -> None:
+    assert model.verdict("ik wil niet meer leven").self_harm
+    assert not model.verdict("help hij slaat me").self_harm
+    assert not model.verdict("wat vindt amnesty van pooiers").self_harm  # no danger, so no self-harm
+
+
+def test_danger_in_one_sentence_is_not_diluted_by_a_long_question(model: SafetyModel) -> None:
+    alone = model.verdict("help hij slaat me").score
+    mixed = (
+        "Ik heb een vraag over het beleid van Amnesty en over decriminalisering in Belgie. "
+        "help hij slaat me. Wat vindt amnesty van pooiers eigenlijk?"
+    )
+    assert model.verdict(mixed).score == pytest.approx(max(alone, model.verdict(mixed).score))
+    assert model.verdict(mixed).danger
+
+
+def test_sentences_are_split_and_bounded() -> None:
+    assert sentences("een zin hier. nog een zin daar!") == ["een zin hier", "nog een zin daar"]
+    assert sentences("een zin") == []
+    assert len(sentences(". ".join(["twee woorden"] * 50))) == 8
+
+
+def test_storage_gives_the_same_verdicts(model: SafetyModel, tmp_path: Path) -> None:
+    model.save(tmp_path)
+    loaded = SafetyModel.load(tmp_path)
+    for text in DANGER + SAFE:
+        assert loaded.verdict(text) == model.verdict(text)
+
+
+def test_the_explanation_says_the_decision_and_why(model: SafetyModel) -> None:
+    verdict = model.verdict("vorig jaar zat ik opgesloten")
+    explained = verdict.explanation()
+    assert explained.startswith("noodbericht" if verdict.danger else "geen noodbericht")
+    assert "vastgehouden" in explained and "verleden" in explained
+    assert verdict.as_dict()["nood"] is verdict.danger
+
+
+def test_a_higher_threshold_can_only_remove_alarms(model: SafetyModel) -> None:
+    strict = SafetyModel(
+        model.danger_weights, model.danger_bias, model.self_harm_weights, model.self_harm_bias, 0.99
+    )
+    for text in DANGER + SAFE:
+        assert strict.verdict(text).danger <= model.verdict(text).danger
