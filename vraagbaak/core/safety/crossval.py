@@ -44,7 +44,9 @@ def cross_validate(data: TrainingSet, threshold: float, folds: int = 5, seed: in
         )
         model = _fit(train_set, threshold)
         tested = [everything[i] for i in sorted(held)]
-        scored += [Scored(p, s) for p, s in zip(tested, danger_scores(model, [p.text for p in tested]))]
+        scored += [
+            Scored(p, s) for p, s in zip(tested, danger_scores(model, [p.text for p in tested]), strict=True)
+        ]
     return scored
 
 
