@@ -23,12 +23,21 @@ insights: install  ## Rapport voor medewerkers: reports/insights/index.html (ext
 	$(PY) -m vraagbaak.staff.insights_report $(INSIGHTS_ARGS)
 
 # The staff console (vraagbaak/staff/console): `make run` starts it with the bot on http://127.0.0.1:8090.
-# No default password: set one first. The hash goes to .run/console-password (mode 0600).
+# One account per member of staff, no default: make one first. Names and argon2 hashes go to
+# .run/console-accounts (mode 0600); the old shared .run/console-password becomes the account "medewerker".
 
-.PHONY: console console-password
+.PHONY: console console-user console-user-remove console-user-list console-password
 
-console-password: install  ## Set the staff console's password (asked twice, not shown)
-	@$(PY) -m vraagbaak.staff.console.password
+console-user: install  ## Add a console account or give it a new password (name and password asked, not on the command line)
+	@$(PY) -m vraagbaak.staff.console.account_command
+
+console-user-remove: install  ## Remove a console account: make console-user-remove NAME=Ann
+	@$(PY) -m vraagbaak.staff.console.account_command --verwijder "$(NAME)"
+
+console-user-list: install  ## List the names of the console accounts
+	@$(PY) -m vraagbaak.staff.console.account_command --lijst
+
+console-password: console-user  ## Old name of console-user
 
 console: install  ## Start only the staff console (the bot's API token comes from VRAAGBAAK_CONSOLE_RASA_TOKEN)
 	$(PY) -m vraagbaak.staff.console

@@ -1,6 +1,7 @@
 """The one settings class: every VRAAGBAAK_* environment variable, read and checked in one place."""
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_CONSOLE_RASA_URL": "http://127.0.0.1:5005",
     # Set by `make run` for the console process only: the token of Rasa's HTTP API (never logged).
     "VRAAGBAAK_CONSOLE_RASA_TOKEN": "",
+    # Proxies (addresses or networks) whose X-Forwarded-For / X-Real-IP the console believes; empty: none.
+    "VRAAGBAAK_CONSOLE_TRUSTED_PROXIES": "",
 }
 CONSOLE_RASA_TOKEN_ENV = "VRAAGBAAK_CONSOLE_RASA_TOKEN"
 REST_TOKEN_ENV = "VRAAGBAAK_REST_TOKEN"
@@ -113,6 +116,20 @@ def _base_path(value: str) -> str:
     return path
 
 
+def _networks(name: str, value: str) -> Tuple[str, ...]:
+    """Addresses or networks separated by commas or spaces (127.0.0.1, 10.0.0.0/8, ::1), normalised."""
+    networks = []
+    for part in value.replace(",", " ").split():
+        try:
+            networks.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"{name}: {part!r} is geen IP-adres of netwerk. Geef adressen zoals 127.0.0.1 of 10.0.0.0/8, "
+                "gescheiden door komma's."
+            ) from None
+    return tuple(networks)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the production configuration depends on, read from the environment."""
@@ -147,6 +164,7 @@ class Settings:
     console_base_path: str = ""
     console_rasa_url: str = "http://127.0.0.1:5005"
     console_rasa_token: str = field(default="", repr=False)
+    console_trusted_proxies: Tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -203,6 +221,9 @@ class Settings:
             console_base_path=_base_path(get("VRAAGBAAK_CONSOLE_BASE_PATH")),
             console_rasa_url=get("VRAAGBAAK_CONSOLE_RASA_URL").rstrip("/"),
             console_rasa_token=get(CONSOLE_RASA_TOKEN_ENV),
+            console_trusted_proxies=_networks(
+                "VRAAGBAAK_CONSOLE_TRUSTED_PROXIES", get("VRAAGBAAK_CONSOLE_TRUSTED_PROXIES")
+            ),
         )
         settings.check(get(REST_TOKEN_ENV))
         return settings

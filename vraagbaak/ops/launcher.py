@@ -139,7 +139,7 @@ def serve(
     actions = start_process(commands.actions)
     server = start_process(commands.rasa)
     web = start_process(commands.web)
-    # Without a password (`make console-password`) the console says so and stops; the bot runs on.
+    # Without an account (`make console-user`) the console says so and stops; the bot runs on.
     console = start_process(commands.console, env=commands.console_env)
     print(
         "\nVraagbaak start op. Zodra Rasa 'Rasa server is up and running' meldt, kun je chatten:\n"

@@ -245,11 +245,11 @@ def is_miss(verdict_text: str) -> bool:
 
 
 def write_csv(kb: KnowledgeBase, rows: Sequence[Row], path: Path) -> None:
-    """One row per question; UTF-8 with BOM so Excel shows accents."""
+    """One row per question; UTF-8 with BOM so Excel shows accents; no cell ever runs as a formula."""
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=CSV_DELIMITER)
         writer.writerow(CSV_HEADER)
-        writer.writerows(row.cells(kb) for row in rows)
+        writer.writerows([rp.spreadsheet_cell(cell) for cell in row.cells(kb)] for row in rows)
 
 
 def render_html(

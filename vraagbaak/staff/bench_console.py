@@ -2,8 +2,8 @@
 
     python -m vraagbaak.staff.bench_console      # on its own; `make bench` runs it once with the full model
 
-Everything goes through the console's own HTTP pages against real Rasa and action servers, with a temporary
-password and a temporary working folder (nothing in data/, var/ or models/ changes).
+Everything goes through the console's own HTTP pages against real Rasa and action servers, with temporary
+accounts and a temporary working folder (nothing in data/, var/ or models/ changes).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Sequence
 
 import requests
 
@@ -29,18 +29,21 @@ from vraagbaak.ops.processes import (
     wait_for,
 )
 from vraagbaak.staff import evaluation as ev
-from vraagbaak.staff.console.password import hash_password, write_password_file
+from vraagbaak.staff.console.accounts import Account, write_accounts
+from vraagbaak.staff.console.password import hash_password
 from vraagbaak.staff.evaluation import percentile
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 JOB = re.compile(r"/lijst/([A-Za-z0-9_-]+)")
 TARGET_QUESTION_MS = 300
 TARGET_LIST_SECONDS = 30
+# The accounts of a temporary console (all with its one temporary password): the names tests log in with.
+TEST_ACCOUNTS = ("bench", "Ann", "Bo", "kort")
 
 
 @dataclass
 class RunningConsole:
-    """A console process with a temporary password and working folder."""
+    """A console process with temporary accounts (one password for all) and a working folder."""
 
     url: str
     password: str
@@ -51,12 +54,19 @@ class RunningConsole:
 
 @contextlib.contextmanager
 def running_console(
-    rasa_url: str, token: str, workdir: Path, model: Path, extra_env: Dict[str, str] | None = None
+    rasa_url: str,
+    token: str,
+    workdir: Path,
+    model: Path,
+    extra_env: Dict[str, str] | None = None,
+    names: Sequence[str] = TEST_ACCOUNTS,
 ) -> Iterator[RunningConsole]:
     """Start `python -m vraagbaak.staff.console` on a free port for this Rasa server until the block ends."""
     password = secrets.token_urlsafe(18)
     workdir.mkdir(parents=True, exist_ok=True)
-    write_password_file(hash_password(password), workdir / "console-password")
+    stored = hash_password(password)
+    accounts = [Account(name, stored) for name in names]
+    write_accounts({account.key: account for account in accounts}, workdir / "console-accounts")
     port = free_port()
     args = [
         "--werkmap",
@@ -69,7 +79,9 @@ def running_console(
         str(model),
         "--dekking",
         str(workdir / "coverage"),
-        "--wachtwoordbestand",
+        "--accountbestand",
+        str(workdir / "console-accounts"),
+        "--wachtwoordbestand",  # none: the project's own old password must never become a test account
         str(workdir / "console-password"),
     ]
     log = workdir / "console.log"

@@ -1,7 +1,8 @@
 """Shared pieces of the staff reports: Dutch labels for what the bot did, HTML building and embedded plots.
 
 Staff never see intent names: every label shown comes from a topic's display title or from the Dutch
-labels below. Every piece of text that goes into HTML passes through `esc` (or `table`, which escapes).
+labels below. Every piece of text that goes into HTML passes through `esc` (or `table`, which escapes), and
+every cell of a CSV file through `spreadsheet_cell`.
 """
 from __future__ import annotations
 
@@ -168,6 +169,17 @@ def pct(value: float) -> str:
 def esc(value: object) -> str:
     """HTML-escaped text."""
     return html.escape(str(value), quote=True)
+
+
+# Excel, LibreOffice and Google Sheets read a cell starting with one of these as a formula (tab and carriage
+# return because some of them skip those first); a formula in a question could open links or run commands.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading apostrophe before anything that could be a formula."""
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class Html(str):

@@ -4,6 +4,7 @@ The console runs in this process on a free loopback port (no Rasa, no TensorFlow
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,13 +16,16 @@ from sanic import Sanic
 
 from vraagbaak.core.settings import Settings
 from vraagbaak.ops.processes import free_port
+from vraagbaak.staff.console.accounts import Account, write_accounts
 from vraagbaak.staff.console.app import create_app
-from vraagbaak.staff.console.password import hash_password, write_password_file
+from vraagbaak.staff.console.password import hash_password
 from vraagbaak.staff.console.rasa_client import RasaClient
 from vraagbaak.staff.console.state import Console
 from vraagbaak.staff.console.workspace import Workspace
 
 PASSWORD = "een-lang-geheim-wachtwoord"
+# The accounts of every test console, all with PASSWORD.
+ACCOUNT_NAMES = ("Ann", "Bo")
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 
@@ -84,10 +88,19 @@ def workspace(tmp_path: Path) -> Workspace:
         models_dir=tmp_path / "models",
         default_model=tmp_path / "models" / "vraagbaak.tar.gz",
         coverage_dir=tmp_path / "coverage",
+        accounts_file=tmp_path / "console-accounts",
         password_file=tmp_path / "console-password",
     )
-    write_password_file(hash_password(PASSWORD), space.password_file)
+    write_accounts(
+        {name.casefold(): Account(name, password_hash()) for name in ACCOUNT_NAMES}, space.accounts_file
+    )
     return space
+
+
+@functools.lru_cache(maxsize=1)
+def password_hash() -> str:
+    """PASSWORD's hash, made once: argon2 is slow on purpose."""
+    return hash_password(PASSWORD)
 
 
 @dataclass
@@ -111,11 +124,24 @@ class Running:
         assert match, f"no CSRF token on {path}"
         return match.group(1)
 
-    async def login(self, session: aiohttp.ClientSession, name: str = "Ann", password: str = PASSWORD) -> int:
-        """Fill in the login form; returns the status of the POST (303 on success)."""
+    async def login(
+        self,
+        session: aiohttp.ClientSession,
+        name: str = "Ann",
+        password: str = PASSWORD,
+        address: str | None = None,
+    ) -> int:
+        """Fill in the login form; returns the status of the POST (303 on success).
+
+        With `address`, the request says it was forwarded for that address (counted only when the console
+        trusts 127.0.0.1 as its proxy).
+        """
         token = await self.csrf(session, "/inloggen")
         data = {"csrf": token, "naam": name, "wachtwoord": password}
-        async with session.post(self.url + "/inloggen", data=data, allow_redirects=False) as response:
+        headers = {"X-Forwarded-For": address} if address else {}
+        async with session.post(
+            self.url + "/inloggen", data=data, headers=headers, allow_redirects=False
+        ) as response:
             return response.status
 
 

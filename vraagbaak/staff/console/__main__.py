@@ -1,6 +1,7 @@
 """`python -m vraagbaak.staff.console`: start the console (`make console`, or with the bot by `make run`).
 
-Refuses to start without a password (`make console-password`). Address and port come from
+Refuses to start without an account (`make console-user`); the shared password of earlier versions becomes
+the account "medewerker" here. Address and port come from
 VRAAGBAAK_CONSOLE_HOST and VRAAGBAAK_CONSOLE_PORT (127.0.0.1:8090); the options below are for tests.
 """
 from __future__ import annotations
@@ -13,11 +14,12 @@ from pathlib import Path
 from typing import Sequence
 
 from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
-from vraagbaak.staff.console.password import read_password_hash
+from vraagbaak.staff.console.account_command import migrate
+from vraagbaak.staff.console.accounts import read_accounts
 from vraagbaak.staff.console.workspace import Workspace
 
-NO_PASSWORD = (
-    "De console start niet: er is nog geen wachtwoord. Typ eerst `make console-password` en kies een "
+NO_ACCOUNT = (
+    "De console start niet: er is nog geen account. Typ eerst `make console-user`, kies een naam en een "
     "wachtwoord van minstens 12 tekens."
 )
 
@@ -31,12 +33,13 @@ def workspace_from(args: argparse.Namespace) -> Workspace:
         models_dir=args.modellen or base.models_dir,
         default_model=args.model or base.default_model,
         coverage_dir=args.dekking or base.coverage_dir,
+        accounts_file=args.accountbestand or base.accounts_file,
         password_file=args.wachtwoordbestand or base.password_file,
     )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Check the settings and the password, then serve until Ctrl-C."""
+    """Check the settings and the accounts, then serve until Ctrl-C."""
     parser = argparse.ArgumentParser(
         prog="python -m vraagbaak.staff.console", description=__doc__.splitlines()[0]
     )
@@ -52,7 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--dekking", type=Path, help="map van het dekkingsrapport (standaard reports/coverage)"
     )
-    parser.add_argument("--wachtwoordbestand", type=Path, help="standaard .run/console-password")
+    parser.add_argument("--accountbestand", type=Path, help="standaard .run/console-accounts")
+    parser.add_argument(
+        "--wachtwoordbestand",
+        type=Path,
+        help="het oude gedeelde wachtwoord; wordt het account 'medewerker' (standaard .run/console-password)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s console: %(message)s")
     try:
@@ -63,8 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Read once; child processes (training, coverage) must never inherit the bot's API token.
     os.environ.pop(CONSOLE_RASA_TOKEN_ENV, None)
     workspace = workspace_from(args)
-    if read_password_hash(workspace.password_file) is None:
-        print(NO_PASSWORD, file=sys.stderr)
+    migrate(workspace.password_file, workspace.accounts_file)
+    if not read_accounts(workspace.accounts_file):
+        print(NO_ACCOUNT, file=sys.stderr)
         return 2
     from vraagbaak.staff import reports
     from vraagbaak.staff.console.app import create_app

@@ -56,7 +56,13 @@ def create_app(console: Console) -> Sanic:
     @app.on_request
     async def require_login_and_csrf(request: Request) -> HTTPResponse | None:
         path = _relative(request, base)
-        request.ctx.session = console.sessions.get(request.cookies.get(SESSION_COOKIE))
+        session = console.sessions.get(request.cookies.get(SESSION_COOKIE))
+        if session is not None and not console.session_still_valid(session):
+            # Removed with `make console-user-remove`, or a new password: out at the next click.
+            LOG.info("sessie beëindigd: het account is verwijderd of heeft een nieuw wachtwoord")
+            console.sessions.drop(session)
+            session = None
+        request.ctx.session = session
         length = request.headers.get("content-length") or "0"
         if not length.isdigit() or int(length) > MAX_REQUEST_BYTES:
             return page(

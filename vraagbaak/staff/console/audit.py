@@ -1,7 +1,8 @@
 """The audit log: one JSON line per change staff made (var/console-audit.jsonl), append-only.
 
-It holds who (the name typed at login), when, what was done and, for phrasings, the phrasing and topic staff
-chose to add. Never visitor text beyond what staff chose to add, never a password or token.
+It holds who (the name of the logged-in account, never a name typed at will), when, what was done and, for
+phrasings, the phrasing and topic staff chose to add. Never visitor text beyond what staff chose to add,
+never a password or token.
 """
 from __future__ import annotations
 

@@ -1,87 +1,44 @@
-"""Logging in: lock-out after failed attempts, signed session cookies with an expiry, CSRF tokens.
+"""Sessions: signed session cookies with an expiry, CSRF tokens (failed logins are slowed in throttle.py).
 
 Sessions live in this process only (a restart logs everyone out). The cookie holds a signed session id and
-its expiry; the name staff typed and the CSRF token stay on the server. Clocks are injectable for tests.
+its expiry; the account and the CSRF token stay on the server. Clocks are injectable for tests.
 """
 from __future__ import annotations
 
 import hmac
 import secrets
 import time
-from collections import deque
 from dataclasses import dataclass
-from typing import Callable, Deque, Dict, Tuple
+from typing import Callable, Dict, Tuple
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from vraagbaak.staff.console.accounts import Account
+
 Clock = Callable[[], float]
 
-MAX_FAILURES = 5
-LOCKOUT_SECONDS = 15 * 60
 MAX_SESSIONS = 200
-MAX_NAME_LENGTH = 60
-DEFAULT_NAME = "medewerker"
 LOGIN_TOKEN_SECONDS = 30 * 60
-
-
-class LoginGuard:
-    """Refuses every login for LOCKOUT_SECONDS after MAX_FAILURES failed ones within that time.
-
-    There is one password, so the count is for the console as a whole, not per address (behind nginx every
-    request comes from the same address). While locked, even the right password is refused.
-    """
-
-    def __init__(
-        self,
-        clock: Clock = time.monotonic,
-        max_failures: int = MAX_FAILURES,
-        lockout: float = LOCKOUT_SECONDS,
-    ) -> None:
-        self.clock = clock
-        self.max_failures = max_failures
-        self.lockout = lockout
-        self._failures: Deque[float] = deque()
-        self._locked_until = 0.0
-
-    def seconds_locked(self) -> float:
-        """Seconds until logging in is possible again (0 when it is possible now)."""
-        return max(0.0, self._locked_until - self.clock())
-
-    def failed(self) -> None:
-        """Count a failed attempt; the last one allowed starts the lock-out."""
-        now = self.clock()
-        while self._failures and self._failures[0] <= now - self.lockout:
-            self._failures.popleft()
-        self._failures.append(now)
-        if len(self._failures) >= self.max_failures:
-            self._locked_until = now + self.lockout
-            self._failures.clear()
-
-    def succeeded(self) -> None:
-        """A correct login clears the failures."""
-        self._failures.clear()
-
-    @property
-    def failures(self) -> int:
-        """Failed attempts counted now."""
-        return len(self._failures)
 
 
 @dataclass
 class Session:
-    """One logged-in member of staff."""
+    """One logged-in member of staff: the account's name (for the audit log), key and password fingerprint."""
 
     id: str
     name: str
+    account: str
+    password_tag: str
     csrf: str
     expires: float
 
-
-def clean_name(raw: str) -> str:
-    """The name typed at login, for the audit log: printable, bounded, 'medewerker' when empty."""
-    printable = "".join(c for c in raw if c.isprintable())
-    name = " ".join(printable.split())[:MAX_NAME_LENGTH]
-    return name or DEFAULT_NAME
+    def still_valid_for(self, account: Account | None) -> bool:
+        """False once the account is removed or has a new password: such a session ends at once."""
+        return (
+            account is not None
+            and account.key == self.account
+            and hmac.compare_digest(account.password_tag, self.password_tag)
+        )
 
 
 def tokens_match(expected: str, submitted: str | None) -> bool:
@@ -101,14 +58,19 @@ class SessionStore:
         self._login_signer = URLSafeSerializer(secret, salt="vraagbaak-console-inloggen")
         self._sessions: Dict[str, Session] = {}
 
-    def create(self, name: str) -> Tuple[Session, str]:
-        """A new session and the cookie value that refers to it."""
+    def create(self, account: Account) -> Tuple[Session, str]:
+        """A new session for this account and the cookie value that refers to it."""
         now = self.clock()
         self._drop_expired(now)
         while len(self._sessions) >= MAX_SESSIONS:  # oldest first: dicts keep insertion order
             self._sessions.pop(next(iter(self._sessions)))
         session = Session(
-            secrets.token_urlsafe(32), clean_name(name), secrets.token_urlsafe(32), now + self.lifetime
+            id=secrets.token_urlsafe(32),
+            name=account.name,
+            account=account.key,
+            password_tag=account.password_tag,
+            csrf=secrets.token_urlsafe(32),
+            expires=now + self.lifetime,
         )
         self._sessions[session.id] = session
         cookie = self._signer.dumps({"sid": session.id, "exp": int(session.expires)})
@@ -137,7 +99,11 @@ class SessionStore:
         """Log out: the session is gone, so the cookie is worthless even if someone kept a copy."""
         session = self.get(cookie)
         if session:
-            self._sessions.pop(session.id, None)
+            self.drop(session)
+
+    def drop(self, session: Session) -> None:
+        """End this session (logout, or its account was removed or got a new password)."""
+        self._sessions.pop(session.id, None)
 
     def _drop_expired(self, now: float) -> None:
         for sid in [sid for sid, s in self._sessions.items() if s.expires <= now]:

@@ -1,14 +1,13 @@
-"""The console password: an argon2 hash in .run/console-password (mode 0600), set by `make console-password`.
+"""Passwords of the console's accounts: argon2id hashes, the rules for a new one, and the old shared file.
 
-There is no default password: without this file the console refuses to start.
+The accounts themselves live in accounts.py. The old single password (.run/console-password, from earlier
+versions) is only read once more, to become the first account.
 """
 from __future__ import annotations
 
-import getpass
-import os
-import sys
+import functools
+import secrets
 from pathlib import Path
-from typing import Callable, Sequence
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -39,6 +38,16 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A hash of a random password nobody knows, made with the same settings as real ones.
+
+    A name without an account is checked against it, so a login for an unknown name takes as long as one for
+    a real name: the time a wrong answer takes says nothing about which names exist.
+    """
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def password_problem(password: str) -> str | None:
     """Why a new password is not good enough (Dutch), or None."""
     if len(password) < MIN_LENGTH:
@@ -50,50 +59,10 @@ def password_problem(password: str) -> str | None:
     return None
 
 
-def write_password_file(stored_hash: str, path: Path = PASSWORD_FILE) -> None:
-    """Write the hash so that only this user can read it (0600), also when the file already existed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(stored_hash + "\n")
-    os.chmod(path, 0o600)
-
-
 def read_password_hash(path: Path = PASSWORD_FILE) -> str | None:
-    """The stored hash, or None when no (valid) password has been set."""
+    """The hash in the old shared password file, or None when there is no (valid) one."""
     try:
         text = path.read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return None
     return text if text.startswith(HASH_PREFIX) else None
-
-
-def main(
-    argv: Sequence[str] | None = None,
-    ask: Callable[[str], str] = getpass.getpass,
-    path: Path = PASSWORD_FILE,
-) -> int:
-    """Ask for the new password twice (not shown on screen) and store its hash."""
-    del argv  # no options
-    print("Nieuw wachtwoord voor de console van Vraagbaak. Wat je typt, zie je niet op het scherm.")
-    try:
-        first = ask("Wachtwoord: ")
-        second = ask("Nog een keer: ")
-    except (EOFError, KeyboardInterrupt):
-        print("\nGestopt. Het wachtwoord is niet veranderd.", file=sys.stderr)
-        return 1
-    if first != second:
-        print("De twee wachtwoorden zijn niet gelijk. Het wachtwoord is niet veranderd.", file=sys.stderr)
-        return 1
-    problem = password_problem(first)
-    if problem:
-        print(f"{problem} Het wachtwoord is niet veranderd.", file=sys.stderr)
-        return 1
-    write_password_file(hash_password(first), path)
-    print(f"Het wachtwoord is opgeslagen (alleen de versleutelde vorm, in {path}).")
-    print("Een console die al draait, gebruikt het nieuwe wachtwoord meteen.")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

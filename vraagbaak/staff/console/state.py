@@ -4,19 +4,23 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.settings import Settings
+from vraagbaak.staff.console.accounts import AccountBook
+from vraagbaak.staff.console.addresses import IPNetwork, networks
 from vraagbaak.staff.console.audit import AuditLog
-from vraagbaak.staff.console.auth import LoginGuard, SessionStore
+from vraagbaak.staff.console.auth import Session, SessionStore
 from vraagbaak.staff.console.batch import ListResult
 from vraagbaak.staff.console.durations import Durations
 from vraagbaak.staff.console.jobs import DONE, JobRunner
 from vraagbaak.staff.console.models import ModelManager
+from vraagbaak.staff.console.password import dummy_hash
 from vraagbaak.staff.console.rasa_client import RasaClient
 from vraagbaak.staff.console.review import ReviewChecks
 from vraagbaak.staff.console.similar import PhrasingIndex
+from vraagbaak.staff.console.throttle import LoginThrottle
 from vraagbaak.staff.console.web import Pages
 from vraagbaak.staff.console.workspace import Workspace
 
@@ -32,7 +36,9 @@ class Console:
     kb: KnowledgeBase
     client: RasaClient
     sessions: SessionStore
-    guard: LoginGuard
+    accounts: AccountBook
+    throttle: LoginThrottle
+    proxies: Tuple[IPNetwork, ...]
     jobs: JobRunner
     index: PhrasingIndex
     audit: AuditLog
@@ -40,6 +46,7 @@ class Console:
     models: ModelManager
     pages: Pages
     flashes: Dict[str, List[str]] = field(default_factory=dict)
+    proxy_hint_given: bool = False
 
     @classmethod
     def create(
@@ -52,6 +59,7 @@ class Console:
     ) -> Console:
         """A console with a fresh session secret (a restart logs everyone out)."""
         kb = knowledge_base()
+        dummy_hash()  # made now, so no login waits for it
         client = client or RasaClient(settings.console_rasa_url, settings.console_rasa_token)
         audit = AuditLog(workspace.audit_log)
         durations = Durations(workspace.timings)
@@ -61,7 +69,9 @@ class Console:
             kb=kb,
             client=client,
             sessions=SessionStore(secrets.token_bytes(32), settings.console_session_minutes * 60, wall_clock),
-            guard=LoginGuard(clock),
+            accounts=AccountBook(workspace.accounts_file),
+            throttle=LoginThrottle(clock),
+            proxies=networks(settings.console_trusted_proxies),
             jobs=JobRunner(clock),
             index=PhrasingIndex(workspace.training_nlu_files),
             audit=audit,
@@ -69,6 +79,10 @@ class Console:
             models=ModelManager(kb, workspace, client, audit, durations),
             pages=Pages(settings.console_base_path),
         )
+
+    def session_still_valid(self, session: Session) -> bool:
+        """The session's account still exists with the password it logged in with."""
+        return session.still_valid_for(self.accounts.get(session.account))
 
     def review_checks(self) -> ReviewChecks:
         """The duplicate, leak and personal-data checks against the files as they are now."""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import List, Tuple
 
 from vraagbaak.core.paths import DATA_DIR, MODELS_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
+from vraagbaak.staff.console.accounts import ACCOUNTS_FILE
 from vraagbaak.staff.console.password import PASSWORD_FILE
 
 
@@ -23,6 +24,8 @@ class Workspace:
     models_dir: Path = MODELS_DIR
     default_model: Path = MODELS_DIR / "vraagbaak.tar.gz"
     coverage_dir: Path = REPORTS_DIR / "coverage"
+    accounts_file: Path = ACCOUNTS_FILE
+    # The shared password of earlier versions: read only to become the first account.
     password_file: Path = PASSWORD_FILE
     held_out: Path = TESTS_DIR / "test_nlu.yml"
     blind: Tuple[Path, ...] = field(default_factory=_blind_sets)
