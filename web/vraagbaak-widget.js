@@ -7,7 +7,9 @@
  *
  * Privacy: nothing goes to localStorage or cookies. The transcript and the session id live in
  * sessionStorage (gone when the tab closes), so the conversation survives a page change on the same
- * site and "Snel weg" can forget all of it; "Snel weg" wipes both.
+ * site and "Snel weg" can forget all of it; "Snel weg" wipes both, and so does the bot's confirmation
+ * of "vergeet dit gesprek". The session id is a token the server issued and signed; the widget only
+ * keeps it and sends it back.
  * Safety: every piece of message text is put in the DOM with textContent / text nodes, never as HTML.
  */
 (function () {
@@ -23,8 +25,8 @@
   var FORGET_PAYLOAD = "/gesprek_vergeten"; // intent that makes the bot drop the conversation
   var BULLET = "• "; // the knowledge base renders list items as lines starting with this
   var STORE_KEY = "vraagbaak.gesprek";
-  var SESSION_KEY = "vraagbaak.sessie"; // the Rasa sender id, so a reload goes on with the same conversation
-  var SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
+  var SESSION_KEY = "vraagbaak.sessie"; // the server's session token, so a reload goes on with the same conversation
+  var SESSION_ID_PATTERN = /^[0-9a-f]{32}\.[A-Za-z0-9_-]{43}$/; // id "." signature (vraagbaak/core/session_tokens.py)
   var MAX_STORED = 300; // keeps sessionStorage small even in a very long chat
   var DOUBLE_ESCAPE_MS = 1000;
   var REPLY_TIMEOUT_MS = 20000;
@@ -137,6 +139,7 @@
   var transcript = [];
   var botTurn = null; // consecutive bot messages share one visual turn
   var lastUserBubble = null;
+  var lastBotMessage = null; // shown again after a wipe: the bot's confirmation that it forgot
 
   // Plain text -> paragraphs and real lists. Blank lines separate blocks (Rasa also splits there).
   function renderText(parent, text) {
@@ -179,6 +182,7 @@
     if (msg.official) {
       botTurn.appendChild(el("p", "vb-official", TEXT.official));
     }
+    lastBotMessage = msg;
     if (msg.text || msg.buttons) {
       var bubble = botTurn.appendChild(el("div", "vb-msg vb-bot"));
       if (msg.text) renderText(bubble, msg.text);
@@ -326,12 +330,11 @@
 
   function onSocketIo(type, body) {
     if (type === "0") { // connected: {"sid": "..."}
-      var sid = JSON.parse(body || "{}").sid;
       // After a reload or reconnect, ask for the conversation this tab already had, so typed
       // numbers keep their meaning and "Snel weg" forgets everything said before the reload.
-      // This needs vraagbaak.kanalen.socketio (Rasa 3.6's own channel never awaits enter_room,
-      // so its replies would be lost). A new tab proposes its own, random socket id.
-      emit("session_request", { session_id: storedSession() || sid });
+      // Only the token the server gave this tab resumes it; a new tab (or anything else) gets a
+      // new session from the server (vraagbaak/adapters/channels/socketio.py).
+      emit("session_request", { session_id: storedSession() });
     } else if (type === "2") { // event: ["name", data], possibly after an ack id
       var event = JSON.parse(body.slice(body.indexOf("[")));
       if (event[0] === "session_confirm") onReady(event[1]);
@@ -366,12 +369,45 @@
 
   function onBotMessage(data) {
     if (leaving) return; // the wiped page must stay empty until it is replaced
+    if (isForgetConfirmation(data)) {
+      forgotten();
+      return;
+    }
     var msg = cleanBotMessage(data);
     if (!msg) return;
     clearTimeout(replyTimer);
     typing.hidden = true;
     renderBot(msg);
     remember({ who: "bot", text: msg.text, buttons: msg.buttons, official: msg.official });
+  }
+
+  // The bot marks its "vergeet dit gesprek" confirmation with {"vraagbaak": {"gewist": true}}; the
+  // text of the confirmation comes just before the marker (Rasa sends text, then custom).
+  function isForgetConfirmation(data) {
+    var custom = data && data.custom && data.custom.vraagbaak;
+    return !!custom && custom.gewist === true;
+  }
+
+  // The bot forgot the conversation, so the tab does too: nothing said before stays on the page or in
+  // storage, and the next message starts a new session the server issues.
+  function forgotten() {
+    var confirmation = lastBotMessage;
+    transcript = [];
+    try {
+      sessionStorage.removeItem(STORE_KEY);
+      sessionStorage.removeItem(SESSION_KEY);
+    } catch (e) { /* storage blocked: nothing was stored */ }
+    while (log.firstChild) log.removeChild(log.firstChild);
+    botTurn = null;
+    lastUserBubble = null;
+    empty.hidden = false;
+    log.appendChild(empty);
+    clearTimeout(replyTimer);
+    typing.hidden = true;
+    // The confirmation stays readable, but only on the page: a reload starts with an empty window.
+    if (confirmation) renderBot(confirmation);
+    sessionId = null;
+    if (ws) emit("session_request", { session_id: null });
   }
 
   function offline() {
@@ -385,9 +421,11 @@
     remember({ who: "user", text: shown });
     if (ws && sessionId) emit(USER_EVENT, { message: message, session_id: sessionId });
     else {
-      pending.push(message);
-      offline();
-      return;
+      pending.push(message); // sent once the server confirms a session
+      if (!ws) {
+        offline();
+        return;
+      }
     }
     typing.hidden = false;
     clearTimeout(replyTimer);
@@ -408,14 +446,16 @@
     leaving = true;
     try {
       // Ask the bot to forget this conversation, without waiting for it. A socket frame sent
-      // right before the page goes away is sometimes lost, so also send a beacon to Rasa's REST
-      // channel (same sender id); beacons are made to survive the page being left. Forgetting
-      // twice is harmless. text/plain keeps it a simple request, so no CORS preflight is needed.
-      if (sessionId) {
-        if (ws) emit(USER_EVENT, { message: FORGET_PAYLOAD, session_id: sessionId });
+      // right before the page goes away is sometimes lost, so also send a beacon to socket.io's
+      // forget route with the same token; beacons are made to survive the page being left.
+      // Forgetting twice is harmless. text/plain keeps it a simple request (no CORS preflight).
+      // Just after a reload the server may not have confirmed the stored token yet: send that one.
+      var token = sessionId || storedSession();
+      if (token) {
+        if (ws && sessionId) emit(USER_EVENT, { message: FORGET_PAYLOAD, session_id: sessionId });
         if (navigator.sendBeacon) {
           navigator.sendBeacon(serverUrl.replace(/\/+$/, "") + "/webhooks/socketio/forget", new Blob(
-            [JSON.stringify({ sender: sessionId, message: FORGET_PAYLOAD })], { type: "text/plain" }));
+            [JSON.stringify({ sender: token, message: FORGET_PAYLOAD })], { type: "text/plain" }));
         }
       }
     } catch (e) { /* leaving anyway */ }

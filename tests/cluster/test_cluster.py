@@ -21,7 +21,16 @@ import requests
 
 from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient, wait_until
 from tests.conftest import answer_parts, ask_until_clarified
-from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.e2e.socketio_client import (
+    Overheard,
+    SocketIO,
+    forged_proposals,
+    open_socketio,
+    run_in_thread,
+    run_socketio,
+    second_connection,
+    session_of,
+)
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.ops.watchdog import compact_aof
@@ -113,8 +122,10 @@ async def socketio_conversation(url: str, transport: str, questions: List[Tuple[
     received: List[str] = []
     arrived = asyncio.Event()
     ready = asyncio.Event()
+    tokens: List[str] = []
 
-    async def on_confirm(*_: Any) -> None:
+    async def on_confirm(token: str) -> None:
+        tokens.append(token)  # the session the server issued: every message names it
         ready.set()
 
     async def on_bot(data: Dict[str, Any]) -> None:
@@ -125,10 +136,10 @@ async def socketio_conversation(url: str, transport: str, questions: List[Tuple[
     client.on("bot_uttered", on_bot)
     await client.connect(url, transports=[transport], socketio_path="socket.io", wait_timeout=20)
     try:
-        await client.emit("session_request", {"session_id": client.get_sid()})
+        await client.emit("session_request", {"session_id": None})
         await asyncio.wait_for(ready.wait(), 20)
         for question, first_paragraph in questions:
-            await client.emit("user_uttered", {"message": question, "session_id": client.get_sid()})
+            await client.emit("user_uttered", {"message": question, "session_id": tokens[-1]})
             while first_paragraph not in received:
                 arrived.clear()
                 await asyncio.wait_for(arrived.wait(), 60)
@@ -160,13 +171,12 @@ async def raw_websocket_conversation(url: str, questions: List[Tuple[str, str]])
 
             assert (await ws.receive_str()).startswith("0")  # Engine.IO open
             await ws.send_str("40")
-            connected = await asyncio.wait_for(ws.receive_str(), 20)
-            sid = json.loads(connected[2:])["sid"]
-            await ws.send_str("42" + json.dumps(["session_request", {"session_id": sid}]))
-            await next_event("session_confirm")
+            assert (await asyncio.wait_for(ws.receive_str(), 20)).startswith("40")
+            await ws.send_str("42" + json.dumps(["session_request", {"session_id": None}]))
+            token = await next_event("session_confirm")
             for question, first_paragraph in questions:
                 await ws.send_str(
-                    "42" + json.dumps(["user_uttered", {"message": question, "session_id": sid}])
+                    "42" + json.dumps(["user_uttered", {"message": question, "session_id": token}])
                 )
                 while first_paragraph not in received:
                     received.append(str((await next_event("bot_uttered")).get("text", "")))
@@ -187,6 +197,55 @@ def test_socketio_through_nginx_stays_on_one_replica(
     else:
         received = asyncio.run(raw_websocket_conversation(cluster.public_url, questions))
     assert all(paragraph in received for _, paragraph in questions)
+
+
+def test_socketio_takeover_fails_through_nginx_and_the_token_holds_on_every_replica(
+    cluster: ClusterClient, kb: KnowledgeBase
+) -> None:
+    """The takeover test of tests/e2e/test_socketio_sessions.py through nginx; then the victim's real token
+    directly on each replica (a reconnect may reach either): both replicas sign with the one key file."""
+    marker = f"overname{uuid.uuid4().hex[:8]}"
+    question = "Wat vindt Amnesty van pooiers?"
+
+    async def main() -> Tuple[
+        str, Dict[str, Overheard], List[str], List[Dict[str, Any]], List[Dict[str, Any]]
+    ]:
+        async with open_socketio(cluster.public_url) as victim:
+            token = await victim.session()
+            await victim.ask(token, "welke vragen kan ik stellen")
+            async with open_socketio(cluster.public_url) as attacker:
+                attacker_token = await attacker.session()
+            results = {}
+            for name, proposal in forged_proposals(token, attacker_token).items():
+                results[name] = await second_connection(
+                    cluster.public_url, victim, token, proposal, marker, question
+                )
+            picked = await victim.ask(token, "2")
+            resumed = []
+            for url in cluster.rasa_urls:
+                async with open_socketio(url) as tab:
+                    resumed.append(await tab.session(token))
+            async with open_socketio(cluster.rasa_urls[1]) as tab:
+                picked_elsewhere = await tab.ask(await tab.session(token), "2")
+            return token, results, resumed, picked, picked_elsewhere
+
+    token, results, resumed, picked, picked_elsewhere = run_in_thread(main, timeout=400)
+    related = kb.by_id("pooiers").related[1]
+    for name, seen in results.items():
+        assert session_of(seen.confirmed) != session_of(token), name
+        assert answer_parts(seen.two)["topic"] is None, name
+        assert texts(seen.claimed) == [kb.message("sessie_ongeldig")], name
+        assert answer_parts(seen.victim_got)["topic"] == "pooiers", name
+        assert seen.heard == [], name
+    # The victim's "2" still picks from the victim's own list.
+    assert answer_parts(picked)["topic"] == related
+    assert resumed == [token, token]
+    # The real token goes on with the victim's list on the other replica: the harness above can fail.
+    assert answer_parts(picked_elsewhere)["topic"] == kb.by_id(related).related[1]
+    key = f"vraagbaak:tracker:{conversation_id('socketio', session_of(token))}"
+    stored = cluster.cluster.redis_client().get(key)
+    assert stored and marker not in stored
+    assert cluster.spec.socketio_key_file.stat().st_mode & 0o777 == 0o600
 
 
 # -- load ----------------------------------------------------------------------------------------------------
@@ -371,6 +430,13 @@ def test_disallowed_origin_is_rejected(cluster: ClusterClient) -> None:
         timeout=30,
     )
     assert "Access-Control-Allow-Origin" not in direct.headers
+    # And a replica's socket.io refuses a wrong website itself, behind nginx's back too.
+    handshake = f"{cluster.rasa_urls[0]}/socket.io/?EIO=4&transport=polling"
+    assert (
+        requests.get(handshake, headers={"Origin": "https://kwaadaardig.example"}, timeout=10).status_code
+        == 403
+    )
+    assert requests.get(handshake, headers={"Origin": OTHER_SITE}, timeout=10).status_code == 200
 
 
 def listening_addresses(port: int) -> List[str]:

@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
-from typing import Any, Awaitable, Callable, Dict, List, TypeVar
+from dataclasses import dataclass
+from typing import Any, AsyncIterator, Awaitable, Callable, Dict, List, TypeVar
 
 import aiohttp
+
+from vraagbaak.adapters.channels import conversation_id
+from vraagbaak.core.session_tokens import signature
 
 T = TypeVar("T")
 
@@ -59,18 +64,83 @@ class SocketIO:
         return await self.bot_messages()
 
 
-def run_socketio(rasa_url: str, dialogue: Callable[[SocketIO], Awaitable[T]], timeout: float = 120) -> T:
+def session_of(token: str) -> str:
+    """The conversation a server-issued token names (`socketio:<this>`); the part after the dot is its signature."""
+    return token.partition(".")[0]
+
+
+@contextlib.asynccontextmanager
+async def open_socketio(rasa_url: str, origin: str | None = None) -> AsyncIterator[SocketIO]:
+    """One connected socket.io client (Engine.IO open and Socket.IO connect done), from a page of `origin`."""
+    url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
+    headers = {"Origin": origin} if origin else None
+    async with aiohttp.ClientSession() as client:
+        async with client.ws_connect(url, timeout=20, max_msg_size=0, headers=headers) as ws:
+            assert (await ws.receive_str(timeout=20)).startswith("0")  # Engine.IO open
+            await ws.send_str("40")  # Socket.IO connect
+            assert (await ws.receive_str(timeout=20)).startswith("40")
+            yield SocketIO(ws)
+
+
+def run_in_thread(main: Callable[[], Awaitable[T]], timeout: float = 120) -> T:
+    """Run a coroutine function in a thread of its own (Playwright keeps an event loop in the main thread of
+    browser test modules)."""
+
+    async def run() -> T:
+        return await main()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, run()).result(timeout=timeout)
+
+
+def run_socketio(
+    rasa_url: str,
+    dialogue: Callable[[SocketIO], Awaitable[T]],
+    timeout: float = 120,
+    origin: str | None = None,
+) -> T:
     """Open a connection, run the dialogue coroutine on it and return its result (in a thread of its own)."""
 
     async def main() -> T:
-        url = rasa_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
-        async with aiohttp.ClientSession() as client:
-            async with client.ws_connect(url, timeout=20, max_msg_size=0) as ws:
-                assert (await ws.receive_str(timeout=20)).startswith("0")  # Engine.IO open
-                await ws.send_str("40")  # Socket.IO connect
-                assert (await ws.receive_str(timeout=20)).startswith("40")
-                return await dialogue(SocketIO(ws))
+        async with open_socketio(rasa_url, origin) as sio:
+            return await dialogue(sio)
 
-    # A thread of its own: Playwright keeps an event loop in the main thread of browser test modules.
-    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, main()).result(timeout=timeout)
+    return run_in_thread(main, timeout)
+
+
+def forged_proposals(victim: str, attacker: str) -> Dict[str, str]:
+    """The victim's session in every form but its own token."""
+    session = session_of(victim)
+    return {
+        "bare session id": session,
+        "tracker key": conversation_id("socketio", session),
+        "attacker's own signature": f"{session}.{attacker.partition('.')[2]}",
+        "signed with another key": f"{session}.{signature(b'x' * 32, session)}",
+        "made-up signature": f"{session}.{'A' * 43}",
+        "last character changed": victim[:-1] + ("B" if victim[-1] != "B" else "C"),
+    }
+
+
+@dataclass
+class Overheard:
+    """What a second connection was given, answered and heard while the victim talked."""
+
+    confirmed: str
+    two: List[Dict[str, Any]]
+    claimed: List[Dict[str, Any]]
+    heard: List[Dict[str, Any]]
+    victim_got: List[Dict[str, Any]]
+
+
+async def second_connection(
+    rasa_url: str, victim: SocketIO, victim_token: str, proposal: str, marker: str, question: str
+) -> Overheard:
+    """A second connection proposes `proposal`, types "2", writes in the proposed session, and listens while
+    the victim asks a question."""
+    async with open_socketio(rasa_url) as other:
+        confirmed = await other.session(proposal)
+        two = await other.ask(confirmed, "2")
+        claimed = await other.ask(proposal, f"{marker} 2")
+        victim_got = await victim.ask(victim_token, question)
+        heard = await other.bot_messages(quiet=1.0, first=2.0)
+        return Overheard(confirmed, two, claimed, heard, victim_got)

@@ -18,7 +18,7 @@ import requests
 
 from tests.conftest import answer_parts
 from tests.e2e import test_channels as channels
-from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
 from tests.e2e.test_channels import (
     KB,
     TELEGRAM_SECRET,
@@ -331,7 +331,8 @@ def test_an_unsigned_20_mb_twilio_form_is_refused_while_rest_answers(rasa: Runni
 
 
 def tracker_text(rasa: RunningServers, channel: str, sender: str) -> str:
-    conversation = conversation_id(channel, sender)
+    # A socket.io token names its conversation by the part before its signature.
+    conversation = conversation_id(channel, session_of(sender) if channel == "socketio" else sender)
     response = requests.get(
         f"{rasa.rasa_url}/conversations/{conversation}/tracker", params={"token": rasa.token}, timeout=10
     )
@@ -350,14 +351,15 @@ def test_socketio_cannot_touch_a_rest_conversation_with_its_sender_id(rasa: Runn
     before = tracker_text(rasa, "rest", sender)
     marker = f"ingebroken{uuid.uuid4().hex[:6]}"
 
-    async def attacker(sio: SocketIO) -> List[Dict[str, Any]]:
-        assert await sio.session(sender) == sender
-        return await sio.ask(sender, f"{marker} 1")
+    async def attacker(sio: SocketIO) -> Tuple[str, List[Dict[str, Any]]]:
+        session = await sio.session(sender)
+        return session, await sio.ask(session, f"{marker} 1")
 
-    answers = run_socketio(rasa.rasa_url, attacker)
+    session, answers = run_socketio(rasa.rasa_url, attacker)
+    assert session != sender, "socket.io never takes a session id the server did not issue"
     assert answers, "the socket.io client got its own answer"
     assert tracker_text(rasa, "rest", sender) == before, "the REST conversation is untouched"
-    assert marker in tracker_text(rasa, "socketio", sender)
+    assert marker in tracker_text(rasa, "socketio", session)
     # And the REST user's next "1" still picks from the REST user's own list.
     again = requests.post(
         f"{rasa.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": "1"}, timeout=60
@@ -367,8 +369,8 @@ def test_socketio_cannot_touch_a_rest_conversation_with_its_sender_id(rasa: Runn
 
 def test_a_socket_that_changes_session_stops_receiving_the_old_one(rasa: RunningServers) -> None:
     async def switcher(sio: SocketIO) -> List[Dict[str, Any]]:
-        first = await sio.session(f"vb_{uuid.uuid4().hex[:20]}")
-        await sio.session(f"vb_{uuid.uuid4().hex[:20]}")
+        first = await sio.session()
+        assert await sio.session() != first
 
         async def other(victim: SocketIO) -> None:
             assert await victim.session(first) == first
@@ -385,14 +387,18 @@ def test_the_widget_forgets_its_conversation_with_a_beacon_to_socketio(rasa: Run
     secret = f"hallo geheim-{uuid.uuid4().hex[:8]}"
 
     async def visitor(sio: SocketIO) -> str:
-        session = await sio.session(f"vb_{uuid.uuid4().hex[:20]}")
+        session = await sio.session()
         assert await sio.ask(session, secret)
         return session
 
     session = run_socketio(rasa.rasa_url, visitor)
     url = f"{rasa.rasa_url}/webhooks/socketio/forget"
     beacon = {"Content-Type": "text/plain"}  # what navigator.sendBeacon sends
-    for body in ({"sender": session, "message": "hallo"}, {"sender": "kort", "message": "/gesprek_vergeten"}):
+    for body in (
+        {"sender": session, "message": "hallo"},
+        {"sender": "kort", "message": "/gesprek_vergeten"},
+        {"sender": session_of(session), "message": "/gesprek_vergeten"},  # the bare id: not the token
+    ):
         assert requests.post(url, data=json.dumps(body), headers=beacon, timeout=30).status_code == 400
     rest = {"sender": session, "message": "/gesprek_vergeten"}
     assert requests.post(f"{rasa.rasa_url}/webhooks/rest/webhook", json=rest, timeout=60).status_code == 200

@@ -16,7 +16,7 @@ import pytest
 import requests
 
 from tests.conftest import MODEL, answer_parts, post_rest_body
-from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES
@@ -200,7 +200,7 @@ def test_socketio_cannot_write_into_another_session(stack: Stack, kb: KnowledgeB
         return session
 
     victim_session = run_socketio(stack.rasa_url, victim)
-    before = stack.tracker_text(victim_session, "socketio")
+    before = stack.tracker_text(session_of(victim_session), "socketio")
 
     async def attacker(sio: SocketIO) -> List[List[Dict[str, Any]]]:
         unconfirmed = await sio.ask(victim_session, secret)  # before any session_request
@@ -210,7 +210,7 @@ def test_socketio_cannot_write_into_another_session(stack: Stack, kb: KnowledgeB
 
     for messages in run_socketio(stack.rasa_url, attacker):
         assert texts(messages) == [kb.message("sessie_ongeldig")]
-    after = stack.tracker_text(victim_session, "socketio")
+    after = stack.tracker_text(session_of(victim_session), "socketio")
     assert secret not in after and after == before
 
 

@@ -20,9 +20,10 @@ import pytest
 import requests
 
 from tests.conftest import Servers
-from tests.e2e.socketio_client import run_socketio
+from tests.e2e.socketio_client import run_socketio, session_of
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.session_tokens import TOKEN
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
@@ -44,6 +45,7 @@ CHROMIUM_ARGS = [
 AXE = PROJECT_DIR / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_DIR / "artifacts"
 STORE_KEY = "vraagbaak.gesprek"
+SESSION_KEY = "vraagbaak.sessie"
 OFFLINE = "Geen verbinding. Probeer het later opnieuw."
 TIMEOUT_MS = 30_000
 
@@ -214,7 +216,7 @@ class Session:
         websocket.on("framereceived", lambda payload: self.frames_received.append(str(payload)))
 
     def session_id(self) -> str:
-        """The socket.io session id Rasa confirmed last (the tracker's sender id)."""
+        """The socket.io session token Rasa confirmed last (its part before the dot is the tracker's sender id)."""
         confirms = [
             json.loads(f[2:])[1] for f in self.frames_received if f.startswith('42["session_confirm"')
         ]
@@ -355,9 +357,9 @@ def site_log(site: Site) -> str:
     return site.servers.log_path.read_text(encoding="utf-8", errors="replace")
 
 
-def tracker_text(site: Site, sender: str) -> str:
+def tracker_text(site: Site, token: str) -> str:
     assert site.servers is not None
-    return json.dumps(site.servers.tracker(sender, "socketio"), ensure_ascii=False)
+    return json.dumps(site.servers.tracker(session_of(token), "socketio"), ensure_ascii=False)
 
 
 def test_quick_exit_button_wipes_and_leaves(session: Session, kb: KnowledgeBase) -> None:
@@ -520,18 +522,89 @@ def test_quick_exit_after_a_reload_forgets_what_was_said_before_it(session: Sess
     assert secret not in tracker_text(session.site, sender)
 
 
+LOG_TEXT_JS = "() => document.querySelector('.vb-log').textContent"
+STORAGE_JS = "() => JSON.stringify(Object.entries(sessionStorage))"
+
+
+def test_forget_wipes_the_widget_and_a_reload_brings_nothing_back(
+    session: Session, kb: KnowledgeBase
+) -> None:
+    page = session.page
+    topic = kb.by_id("pooiers")
+    session.ask(topic.official_question)
+    session.wait_for_answer(topic)
+    secret = f"hallo geheim-{uuid.uuid4().hex[:8]}"
+    session.ask(secret)
+    page.locator(".vb-turn").nth(1).wait_for()
+    before = session.session_id()
+    said = [topic.official_question, topic.answer_text.split("\n\n")[0], secret]
+    # What the checks below look for is really there first: they can fail.
+    for text in said:
+        assert text in page.evaluate(LOG_TEXT_JS) and text in page.evaluate(STORAGE_JS)
+    assert before in page.evaluate(STORAGE_JS)
+
+    session.ask("vergeet dit gesprek")
+    page.wait_for_function(
+        "t => document.querySelector('.vb-log').textContent.includes(t)", arg=kb.message("vergeten")
+    )
+    deadline = time.monotonic() + 15
+    while confirmed_sessions(session)[-1] == before and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    fresh = confirmed_sessions(session)[-1]
+    assert fresh != before and TOKEN.fullmatch(fresh), "a new session, issued by the server"
+    # Only the confirmation is left on the page; nothing of before is on it or in storage.
+    shown = page.evaluate(LOG_TEXT_JS)
+    for text in [*said, "vergeet dit gesprek"]:
+        assert text not in shown, text
+    assert page.locator(".vb-log .vb-msg").count() == 1 and kb.message("vergeten") in shown
+    stored = page.evaluate(STORAGE_JS)
+    for text in [*said, before, kb.message("vergeten")]:
+        assert text not in stored, text
+    assert page.evaluate(f"sessionStorage.getItem({json.dumps(SESSION_KEY)})") == fresh
+    assert secret not in tracker_text(session.site, before), "the bot forgot too"
+
+    page.reload()
+    page.wait_for_selector(".vb-input")
+    deadline = time.monotonic() + 15
+    while confirmed_sessions(session).count(fresh) < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert confirmed_sessions(session)[-1] == fresh, "the reload resumes the new session, not the old one"
+    assert page.locator(".vb-log .vb-msg").count() == 0 and page.locator(".vb-empty").is_visible()
+    stored = page.evaluate(STORAGE_JS)
+    for text in [*said, before, kb.message("vergeten")]:
+        assert text not in page.evaluate(LOG_TEXT_JS) and text not in stored, text
+    # The new session answers, and a typed number refers to its own lists only.
+    session.ask(topic.official_question)
+    session.wait_for_answer(topic)
+    session.ask("1")
+    session.wait_for_answer(kb.by_id(topic.related[0]))
+    session.screenshot("widget-na-vergeten.png")
+    session.assert_clean()
+
+
 @pytest.mark.parametrize(
-    "proposed", ["kort", "<script>alert(1)</script>", "a" * 65, "met spatie x", 12345678, None, ["lijst"]]
+    "proposed",
+    [
+        "kort",
+        "<script>alert(1)</script>",
+        "a" * 65,
+        "met spatie x",
+        12345678,
+        None,
+        ["lijst"],
+        f"vb_{uuid.uuid4().hex[:20]}",  # what the widget used to make itself
+        uuid.uuid4().hex,  # a bare session id, as a tracker key shows it
+    ],
 )
-def test_socketio_channel_replaces_an_odd_session_id(servers: Servers, proposed: Any) -> None:
-    """Only ids like the widget's own become tracker keys; anything else gets a fresh random id."""
+def test_socketio_channel_replaces_a_session_id_it_did_not_issue(servers: Servers, proposed: Any) -> None:
+    """Only tokens the server signed resume a session; anything else gets a fresh one from the server."""
     confirmed = socketio_session(servers.rasa_url, proposed)
-    assert confirmed != proposed and len(confirmed) == 32 and int(confirmed, 16) >= 0
+    assert confirmed != proposed and TOKEN.fullmatch(confirmed)
 
 
-def test_socketio_channel_keeps_a_session_id_like_the_widgets(servers: Servers) -> None:
-    proposed = f"vb_{uuid.uuid4().hex[:20]}"
-    assert socketio_session(servers.rasa_url, proposed) == proposed
+def test_socketio_channel_keeps_a_token_it_issued(servers: Servers) -> None:
+    issued = socketio_session(servers.rasa_url, None)
+    assert socketio_session(servers.rasa_url, issued) == issued
 
 
 def socketio_session(rasa_url: str, proposed: Any) -> str:

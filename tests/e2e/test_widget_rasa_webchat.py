@@ -21,6 +21,7 @@ from tests.e2e.test_widget import CHROMIUM_ARGS, TIMEOUT_MS, require_browser
 from vraagbaak.adapters.channels.formatting import from_markdown_safe
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.session_tokens import TOKEN
 from vraagbaak.core.settings import Settings
 from vraagbaak.ops.launcher import serve_commands
 from vraagbaak.ops.processes import RunningServers, running_servers
@@ -38,6 +39,8 @@ QUESTION = "Waarom is Amnesty International voor decriminalisering?"
 STORAGE_JS = "() => JSON.stringify([Object.entries(localStorage), Object.entries(sessionStorage)])"
 # The widget's response bubbles as the visitor reads them (innerText turns <br> into a line break).
 RESPONSES_JS = "() => Array.from(document.querySelectorAll('.rw-response')).map(e => e.innerText.trim())"
+# The session id rasa-webchat keeps (and sends with every message): the token Rasa's session_confirm gave it.
+SESSION_JS = "() => (JSON.parse(sessionStorage.getItem('chat_session') || '{}') || {}).session_id || null"
 
 
 class Website:
@@ -261,6 +264,8 @@ def test_rasa_webchat_open_ask_and_forget(stack: Stack, browser: Browser, kb: Kn
         )
         visit.ask(QUESTION)
         visit.wait_for_response(topic.answer_text.splitlines()[-1])
+        before = visit.page.evaluate(SESSION_JS)
+        assert before and TOKEN.fullmatch(before), "rasa-webchat keeps the token the server issued"
         responses = visit.responses()
         assert (
             responses[0] == topic.answer_text.split("\n\n")[0]
@@ -283,6 +288,9 @@ def test_rasa_webchat_open_ask_and_forget(stack: Stack, browser: Browser, kb: Kn
             assert said not in stored, f"{said!r} still in the browser's storage"
         visit.open_widget()
         assert visit.responses() == []
+        visit.wait_until(lambda: bool(visit.page.evaluate(SESSION_JS)), "a session after the reload")
+        after = visit.page.evaluate(SESSION_JS)
+        assert TOKEN.fullmatch(after) and after != before, "a new session, issued by the server"
         assert visit.errors == []
         assert visit.foreign_hosts() == set(), visit.routed
         # rasa-webchat's CSS asks for a Google font; the page's CSP stops it inside the browser.

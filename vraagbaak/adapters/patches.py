@@ -8,6 +8,7 @@ def install_served_rasa() -> None:
     """Patch Rasa in this process as `make run` serves it; each patch is idempotent."""
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
+    from vraagbaak.adapters.channels.origins import install_origin_record
     from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
@@ -35,5 +36,7 @@ def install_served_rasa() -> None:
     install_direct_sparse_join()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
+    # The socket.io channel admits only the websites Rasa's --cors lists; Rasa hands that list to CORS alone.
+    install_origin_record()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
     install_training_input_without_autotune()

@@ -41,6 +41,10 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_ENABLE_API": "false",
     "VRAAGBAAK_JWT_SECRET": "",
     "VRAAGBAAK_REST_TOKEN": "",
+    # The key that signs the widget's session ids: a file the first server makes (0600), shared by replicas
+    # that read the same file; or the key itself, for replicas that share no disk (at least 32 characters).
+    "VRAAGBAAK_SOCKETIO_KEY_FILE": str(PROJECT_DIR / ".run" / "socketio-sessies.key"),
+    "VRAAGBAAK_SOCKETIO_KEY": "",
     "VRAAGBAAK_INSIGHTS_DB_URL": f"sqlite:///{INSIGHTS_DB_FILE}",
     "VRAAGBAAK_INSIGHTS_KEEP_TEXT": "false",
     "VRAAGBAAK_INSIGHTS_RETENTION_DAYS": "30",
@@ -154,6 +158,8 @@ class Settings:
     enable_api: bool = False
     jwt_secret: str = field(default="", repr=False)
     rest_token: bool = False
+    socketio_key_file: str = ENV_DEFAULTS["VRAAGBAAK_SOCKETIO_KEY_FILE"]
+    socketio_key: str = field(default="", repr=False)
     insights_db_url: str = ENV_DEFAULTS["VRAAGBAAK_INSIGHTS_DB_URL"]
     insights_keep_text: bool = False
     insights_retention_days: int = 30
@@ -204,6 +210,9 @@ class Settings:
             enable_api=_flag("VRAAGBAAK_ENABLE_API", get("VRAAGBAAK_ENABLE_API")),
             jwt_secret=get("VRAAGBAAK_JWT_SECRET"),
             rest_token=bool(get(REST_TOKEN_ENV)),
+            socketio_key_file=get("VRAAGBAAK_SOCKETIO_KEY_FILE")
+            or ENV_DEFAULTS["VRAAGBAAK_SOCKETIO_KEY_FILE"],
+            socketio_key=get("VRAAGBAAK_SOCKETIO_KEY"),
             insights_db_url=get("VRAAGBAAK_INSIGHTS_DB_URL") or ENV_DEFAULTS["VRAAGBAAK_INSIGHTS_DB_URL"],
             # Anything but an explicit yes keeps text off: a typo must never start storing what people typed.
             insights_keep_text=get("VRAAGBAAK_INSIGHTS_KEEP_TEXT").strip().lower() in TRUE_WORDS,
@@ -230,6 +239,11 @@ class Settings:
 
     def check(self, rest_token: str = "") -> None:
         """Refuse combinations that would expose conversations."""
+        if self.socketio_key and len(self.socketio_key) < MIN_JWT_SECRET_LENGTH:
+            raise ConfigError(
+                f"VRAAGBAAK_SOCKETIO_KEY moet minstens {MIN_JWT_SECRET_LENGTH} tekens lang zijn (of laat hem leeg: "
+                "dan maakt de server zelf een sleutel in VRAAGBAAK_SOCKETIO_KEY_FILE)."
+            )
         if not self.production:
             return
         if self.enable_api and len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:

@@ -23,6 +23,7 @@ from typing import Dict, Iterator, List, Sequence
 import requests
 
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.session_tokens import session_key
 from vraagbaak.core.settings import ConfigError, Settings
 from vraagbaak.ops import production
 from vraagbaak.ops.cluster_spec import (
@@ -76,6 +77,8 @@ class Cluster:
         # The config holds secrets; the append-only file holds conversations.
         for private in (self.config_dir, self.workdir / "redis"):
             private.chmod(0o700)
+        # Made once, before any replica starts: a visitor's session id is valid on whichever replica it reaches.
+        session_key(self.spec.settings())
         redis_conf = self.config_dir / "redis.conf"
         redis_conf.write_text(redis_config(self.spec, self.workdir / "redis"), encoding="utf-8")
         redis_conf.chmod(0o600)

@@ -34,6 +34,7 @@ OPERATOR_SETTINGS = (
     "VRAAGBAAK_LOCK_LIFETIME",
     "VRAAGBAAK_KEPT_TURNS",
     "VRAAGBAAK_TURNS_AT_ONCE",
+    "VRAAGBAAK_SOCKETIO_KEY",
 )
 
 
@@ -80,6 +81,11 @@ class ClusterSpec:
         )
 
     @property
+    def socketio_key_file(self) -> Path:
+        """The one key file every replica signs and checks the widget's session ids with (owner only)."""
+        return self.workdir / "config" / "socketio-sessies.key"
+
+    @property
     def public_url(self) -> str:
         """The address visitors and the widget use."""
         return f"http://localhost:{self.public_port}"
@@ -112,6 +118,7 @@ class ClusterSpec:
             "VRAAGBAAK_REDIS_PORT": str(self.redis_port),
             "VRAAGBAAK_REDIS_PASSWORD": self.redis_password,
             "VRAAGBAAK_CORS_ORIGINS": self.public_url,
+            "VRAAGBAAK_SOCKETIO_KEY_FILE": str(self.socketio_key_file),
         }
         env.update(self.env)
         if self.public_url not in env["VRAAGBAAK_CORS_ORIGINS"]:

@@ -10,6 +10,7 @@ from typing import Dict, List, Sequence
 
 from vraagbaak.adapters.log_privacy import disable_vendor_error_reporting, keep_user_text_out_of_logs
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.session_tokens import session_key
 from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import (
     PRIVATE_ENV,
@@ -129,6 +130,8 @@ def serve(
         return 2
     try:
         settings = Settings.from_env()
+        # Made (or checked) here, so a bad key file stops the start with this message, not a traceback.
+        session_key(settings)
     except ConfigError as error:
         print(f"Vraagbaak start niet: {error}", file=sys.stderr)
         return 2

@@ -21,6 +21,7 @@ import yaml
 
 from vraagbaak.adapters.action_failure import install_action_failure_reply
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.session_tokens import session_key
 from vraagbaak.core.settings import REST_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import action_server_arguments
 
@@ -145,6 +146,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         settings = Settings.from_env()
+        if args.command == "rasa":
+            # The key that signs the widget's session ids: made or checked before Rasa loads its model.
+            session_key(settings)
     except ConfigError as error:
         print(f"Vraagbaak start niet: {error}", file=sys.stderr)
         return 2

@@ -6,14 +6,16 @@ Rasa 3.6's own channel loses messages with python-socketio 5.x:
 - send_custom_json passes the custom dict as keyword arguments to emit(), which raises TypeError
   ("unexpected keyword argument 'vraagbaak'") and stops the reply after the answer text: the related
   questions never arrive and the turn is not saved.
+It also trusted any session id a client proposed, so a second connection could join a visitor's room and
+receive every reply, and it accepted sockets from every website. Here the server issues and signs the session
+ids (vraagbaak.core.session_tokens) and checks the Origin against Rasa's --cors list (origins.py).
 """
 from __future__ import annotations
 
+import hmac
 import json
 import logging
-import re
-import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Set
+from typing import Any, Awaitable, Callable, Dict, List, Set, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -23,16 +25,17 @@ from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
+from vraagbaak.adapters.channels.origins import allowed_origins, origin_allowed
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
+from vraagbaak.core.session_tokens import session_tokens
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
 
-# What the widget proposes: its socket id, or after a reload the id it kept in sessionStorage.
-SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 FORGET_PAYLOAD = f"/{FORGET_INTENT}"
 MAX_FORGET_BYTES = 1024
+WRONG_WEBSITE = "Deze website mag de chatbot niet gebruiken."
 
 
 def _metadata(raw: Any) -> Dict[str, Any]:
@@ -82,22 +85,44 @@ class VraagbaakSocketIOInput(SocketIOInput):
         assert sio is not None
         # engine.io refuses bigger packets before they are decoded; smaller ones are cut by clean_user_text.
         sio.eio.max_http_buffer_size = MAX_REQUEST_BYTES
-        confirmed: Dict[str, str] = {}  # socket id -> the session id this socket was given
+        # Read at start: without its key (unreadable file, short setting) Rasa stops rather than trust clients.
+        tokens = session_tokens()
+        confirmed: Dict[str, Tuple[str, str]] = {}  # socket id -> (the token it was given, that session)
         heard: Set[str] = set()  # socket ids that have sent a message
+        engineio_request = sio.eio.handle_request
+
+        async def checked_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+            # Every engine.io request (polling and the websocket upgrade) passes here, before a session exists.
+            if not origin_allowed(request.headers.get("origin"), allowed_origins(request.app)):
+                logger.warning("socket.io: verbinding van een niet-toegestane website geweigerd")
+                return response.text(WRONG_WEBSITE, status=403)
+            return await engineio_request(request, *args, **kwargs)
+
+        # Set before Rasa attaches engine.io to the app: the route it adds is this attribute.
+        sio.eio.handle_request = checked_request
 
         async def session_request(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             proposed = data.get("session_id")
-            if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
-                data["session_id"] = uuid.uuid4().hex  # odd ids would become tracker keys and log lines
+            session = tokens.session_of(proposed)
+            if session is None or not isinstance(proposed, str):
+                # Unsigned, forged or from another key: a new session, and the proposed room is never joined.
+                if proposed is not None:
+                    logger.info(
+                        "socket.io: voorgestelde sessie is niet door de server uitgegeven; nieuwe sessie"
+                    )
+                token = tokens.issue()
+                session = token.partition(".")[0]
+            else:
+                token = proposed
             previous = confirmed.get(sid)
-            confirmed[sid] = data["session_id"]
+            confirmed[sid] = (token, session)
             if self.session_persistence:
-                if previous is not None and previous != data["session_id"]:
+                if previous is not None and previous[1] != session:
                     # One session per socket: it stops receiving the replies of the one it had.
-                    await sio.leave_room(sid, previous, namespace=self.namespace)
-                await sio.enter_room(sid, data["session_id"], namespace=self.namespace)
-            await sio.emit("session_confirm", data["session_id"], room=sid, namespace=self.namespace)
+                    await sio.leave_room(sid, previous[1], namespace=self.namespace)
+                await sio.enter_room(sid, session, namespace=self.namespace)
+            await sio.emit("session_confirm", token, room=sid, namespace=self.namespace)
 
         async def say(sid: str, key: str) -> None:
             text = knowledge_base().message(key, maximum=str(MAX_LENGTH))
@@ -108,8 +133,10 @@ class VraagbaakSocketIOInput(SocketIOInput):
         async def handle_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 data = {}
-            session_id = confirmed.get(sid)
-            if self.session_persistence and (session_id is None or data.get("session_id") != session_id):
+            given = confirmed.get(sid)
+            if self.session_persistence and (
+                given is None or not _same_token(data.get("session_id"), given[0])
+            ):
                 # Only the session this socket was confirmed for: never write into someone else's.
                 logger.warning("socket.io: bericht voor een niet-bevestigde sessie geweigerd")
                 await say(sid, "sessie_ongeldig")
@@ -127,7 +154,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
             message = UserMessage(
                 text,
                 VraagbaakSocketIOOutput(sio, self.bot_message_evt),
-                conversation_id(self.name(), session_id if self.session_persistence and session_id else sid),
+                conversation_id(self.name(), given[1] if self.session_persistence and given else sid),
                 input_channel=self.name(),
                 metadata=_metadata(data.get(self.metadata_key)),
             )
@@ -146,15 +173,15 @@ class VraagbaakSocketIOInput(SocketIOInput):
         @blueprint.route("/forget", methods=["POST"])
         async def forget(request: Request) -> HTTPResponse:
             # The widget's quick exit: a beacon survives the tab going away, a socket frame sent then is often
-            # lost. Only "forget", only in socket.io's own namespace: whoever knows the session id could do the
-            # same over the socket.
+            # lost. Only "forget", only with a token this server issued: the same as that tab could do over
+            # its socket, and nothing anyone else can do.
+            if not origin_allowed(request.headers.get("origin"), allowed_origins(request.app)):
+                return response.text(WRONG_WEBSITE, status=403)
             body = json_object(request.body) if len(request.body) <= MAX_FORGET_BYTES else None
-            session_id = (body or {}).get("sender")
-            if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
+            session = tokens.session_of((body or {}).get("sender"))
+            if session is None or (body or {}).get("message") != FORGET_PAYLOAD:
                 return response.text("bad request", status=400)
-            if (body or {}).get("message") != FORGET_PAYLOAD:
-                return response.text("bad request", status=400)
-            conversation = conversation_id(self.name(), session_id)
+            conversation = conversation_id(self.name(), session)
             try:
                 await on_new_message(
                     UserMessage(
@@ -171,3 +198,10 @@ class VraagbaakSocketIOInput(SocketIOInput):
         sio.on(self.user_message_evt, handler=handle_message, namespace=self.namespace)
         sio.on("disconnect", handler=disconnect, namespace=self.namespace)
         return blueprint
+
+
+def _same_token(given: Any, token: str) -> bool:
+    """The token this socket was confirmed for, compared in constant time."""
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "surrogatepass"), token.encode("ascii"))
