@@ -19,7 +19,7 @@ import yaml
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
-from vraagbaak.ops.processes import rasa_command, running_servers
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
 from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
@@ -117,7 +117,7 @@ def cross_validate(
 
 def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str, float]:
     """Single-user REST round trips through the action server (short and 300-turn conversations), memory."""
-    with running_servers(model, workdir) as servers:
+    with running_servers(model, workdir, extra_env=LOAD_TOOL_ENV) as servers:
         figures = server_latency(servers, requests_count)
         # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
         return {**figures, **measure_robustness(servers, requests_count)}
