@@ -22,6 +22,7 @@ from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
 from vraagbaak.ops.processes import LOAD_TOOL_ENV, rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
+from vraagbaak.staff.bench_fairness import format_fairness, measure_fairness_on_new_servers
 from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
 from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
 
@@ -239,6 +240,8 @@ def main() -> None:
             }
         results["pipelines"] = pipelines
         results.update(with_parse_ratio(measure_latency(full_model, workdir, args.requests), ours))
+        # Servers of their own with the production limits: one flooding connection, one bursting REST sender.
+        results.update(measure_fairness_on_new_servers(full_model, workdir / "fair", args.requests))
         from vraagbaak.staff.bench_console import measure_console
 
         results.update(measure_console(full_model, workdir / "console"))
@@ -277,6 +280,7 @@ def format_results(results: Dict) -> str:
         f"Training time (rasa train):      {results['training_seconds']} s",
         format_latency(results),
         format_robustness(results),
+        format_fairness(results),
         format_console(results),
     ]
     return "\n".join(lines)

@@ -100,10 +100,13 @@ class Socket:
         await self.ws.close()
 
 
-async def open_socket(client: aiohttp.ClientSession, base_url: str) -> Socket:
-    """A connected socket.io connection (websocket transport) to Rasa or to nginx in front of it."""
+async def open_socket(
+    client: aiohttp.ClientSession, base_url: str, headers: Dict[str, str] | None = None
+) -> Socket:
+    """A connected socket.io connection (websocket transport) to Rasa or to nginx in front of it; `headers`
+    such as nginx's route cookie choose the replica."""
     url = base_url.replace("http", "ws", 1).rstrip("/") + "/socket.io/?EIO=4&transport=websocket"
-    ws = await client.ws_connect(url, timeout=20, max_msg_size=0)
+    ws = await client.ws_connect(url, timeout=20, max_msg_size=0, headers=headers or {})
     if not (await ws.receive_str(timeout=20)).startswith("0"):  # Engine.IO open
         raise ConnectionError("geen Engine.IO-opening")
     await ws.send_str("40")  # Socket.IO connect
