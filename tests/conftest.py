@@ -12,7 +12,7 @@ import yaml
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
-from vraagbaak.ops.processes import RunningServers, running_servers
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, RunningServers, running_servers
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 
@@ -112,10 +112,13 @@ class Servers:
 
 @pytest.fixture(scope="session")
 def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    """Real action server and Rasa server (REST, socket.io, API with a token) for this test session."""
+    """Real action server and Rasa server (REST, socket.io, API with a token) for this test session.
+
+    Their tests send turns back to back (300 in one conversation), so the per-sender limit is raised; the
+    hostile-client suite and the cluster keep the production limits."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    with running_servers(MODEL, tmp_path_factory.mktemp("servers")) as running:
+    with running_servers(MODEL, tmp_path_factory.mktemp("servers"), extra_env=LOAD_TOOL_ENV) as running:
         yield Servers(running)
 
 

@@ -1,13 +1,18 @@
-"""The turn gate: at most N messages at once per process, the rest in arrival order, a bounded queue."""
+"""The turn gate: at most N messages at once per process, the rest in arrival order, a bounded queue; and
+the fair order: a conversation's waiting messages hold no shared turn."""
 from __future__ import annotations
 
 import asyncio
 import subprocess
 import sys
-from typing import List
+from typing import Any, Awaitable, Callable, Dict, List, Set
 
 import pytest
+from rasa.core.agent import Agent
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.lock_store import InMemoryLockStore
 
+from vraagbaak.adapters import conversation_queue as queue
 from vraagbaak.adapters import turns
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import ConfigError, Settings
@@ -97,17 +102,6 @@ def test_each_event_loop_gets_its_own_gate() -> None:
     assert first is not second
 
 
-async def test_in_turn_passes_the_message_and_the_result() -> None:
-    seen = []
-
-    async def on_new_message(message: str) -> str:
-        seen.append(message)
-        return message.upper()
-
-    assert await turns.in_turn(on_new_message)("hallo") == "HALLO"  # type: ignore[arg-type]
-    assert seen == ["hallo"]
-
-
 @pytest.mark.parametrize("value", ["0", "-1", "veel"])
 def test_the_setting_refuses_nonsense(value: str) -> None:
     with pytest.raises(ConfigError):
@@ -118,57 +112,136 @@ def test_the_setting_defaults_to_a_few() -> None:
     assert Settings.from_env({}).turns_at_once == 4
 
 
-async def test_a_refused_message_gets_the_dutch_apology_on_its_own_channel() -> None:
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+class Processor:
+    """Stands in for Rasa's MessageProcessor: records each message and holds it until told to go on."""
 
-    from vraagbaak.core.knowledge_base import knowledge_base
+    def __init__(self, hold: Set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        self.hold = hold
+        self.release = asyncio.Event()
+        self.started: List[str] = []
+        self.finished: List[str] = []
 
-    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(1, max_waiting=0)
-    release = asyncio.Event()
-    handled: List[str] = []
+    async def handle_message(self, message: UserMessage) -> List[Dict[str, Any]]:
+        self.started.append(message.text or "")
+        if message.sender_id in self.hold:
+            await self.release.wait()
+        self.finished.append(message.text or "")
+        return [{"text": message.text}]
 
-    async def on_new_message(message: UserMessage) -> None:
-        handled.append(message.text or "")
-        await release.wait()
 
-    handle = turns.in_turn(on_new_message)
-    first = asyncio.ensure_future(handle(UserMessage("eerste", CollectingOutputChannel(), "rest:a")))
-    await asyncio.sleep(0)
+def ready_agent(processor: Processor, at_once: int) -> Agent:
+    """An Agent with Rasa's in-memory lock store and a fresh gate of `at_once` turns for this loop."""
+    agent = Agent(lock_store=InMemoryLockStore())
+    agent.processor = processor  # type: ignore[assignment]
+    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(at_once)
+    queue._queues[asyncio.get_running_loop()] = queue.ConversationQueues()
+    return agent
+
+
+def message(text: str, sender: str, channel: CollectingOutputChannel | None = None) -> UserMessage:
+    return UserMessage(text, channel or CollectingOutputChannel(), sender)
+
+
+async def settle() -> None:
+    for _ in range(10):
+        await asyncio.sleep(0)
+
+
+async def rasa_order(agent: Agent, user_message: UserMessage) -> Any:
+    """Rasa's own order, as before this change: a shared turn first, the conversation's lock inside it."""
+
+    async def work() -> Any:
+        async with agent.lock_store.lock(user_message.sender_id, wait_time_in_seconds=0.01):
+            return await agent.processor.handle_message(user_message)  # type: ignore[union-attr]
+
+    return await turns.gate().run(work)
+
+
+async def burst_then_bystander(agent: Agent, handle: Callable[[Agent, UserMessage], Awaitable[Any]]) -> bool:
+    """Four messages of one conversation at once (the first one hangs), then a bystander's: did it finish?"""
+    flood = [asyncio.ensure_future(handle(agent, message(f"vloed {n}", "rest:vloed"))) for n in range(4)]
+    await settle()
+    bystander = asyncio.ensure_future(handle(agent, message("omstander", "rest:omstander")))
+    await asyncio.sleep(0.1)
+    answered = bystander.done()
+    agent.processor.release.set()  # type: ignore[union-attr]
+    await asyncio.gather(*flood, bystander)
+    return answered
+
+
+async def test_waiting_messages_of_one_conversation_hold_no_shared_turn() -> None:
+    processor = Processor(hold={"rest:vloed"})
+    agent = ready_agent(processor, at_once=2)
+    assert await burst_then_bystander(agent, turns.handle_in_turn)
+    assert processor.finished[0] == "omstander"  # before every message of the burst
+
+
+async def test_the_bystander_check_can_fail_in_rasas_own_order() -> None:
+    # Mutation: with the lock taken inside the shared turn, the burst's waiting messages fill both turns and
+    # the bystander is not answered while the first message hangs.
+    processor = Processor(hold={"rest:vloed"})
+    agent = ready_agent(processor, at_once=2)
+    assert not await burst_then_bystander(agent, rasa_order)
+
+
+async def test_a_conversations_messages_are_handled_one_at_a_time_in_order() -> None:
+    processor = Processor()
+    agent = ready_agent(processor, at_once=4)
+    replies = await asyncio.gather(
+        *(turns.handle_in_turn(agent, message(f"vraag {n}", "rest:a")) for n in range(4))
+    )
+    assert [r[0]["text"] for r in replies] == [f"vraag {n}" for n in range(4)]
+    assert processor.started == [f"vraag {n}" for n in range(4)]
+
+
+async def test_past_the_conversations_cap_the_dutch_one_at_a_time_reply_and_no_model_work(kb: Any) -> None:
+    processor = Processor(hold={"rest:a"})
+    agent = ready_agent(processor, at_once=4)
+    kept = [
+        asyncio.ensure_future(turns.handle_in_turn(agent, message(f"vraag {n}", "rest:a"))) for n in range(4)
+    ]
+    await settle()
     refused = CollectingOutputChannel()
-    assert await handle(UserMessage("tweede", refused, "rest:b")) is None
-    assert handled == ["eerste"]  # the refused message never reached the bot
-    assert [m["text"] for m in refused.messages] == [knowledge_base().message("technisch_probleem")]
-    assert refused.messages[0]["recipient_id"] == "rest:b"
-    release.set()
+    assert await turns.handle_in_turn(agent, message("vijfde", "rest:a", refused)) is None
+    assert "vijfde" not in processor.started
+    assert [m["text"] for m in refused.messages] == [kb.message("een_bericht_tegelijk")]
+    assert refused.messages[0]["recipient_id"] == "rest:a"
+    # The quick exit still gets in line, past the cap.
+    forget = asyncio.ensure_future(turns.handle_in_turn(agent, message("/gesprek_vergeten", "rest:a")))
+    await settle()
+    processor.release.set()
+    await asyncio.gather(*kept, forget)
+    assert processor.finished[-1] == "/gesprek_vergeten"
+
+
+async def test_a_full_process_gives_the_technical_problem_reply(kb: Any) -> None:
+    processor = Processor(hold={"rest:a"})
+    agent = ready_agent(processor, at_once=1)
+    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(1, max_waiting=0)
+    first = asyncio.ensure_future(turns.handle_in_turn(agent, message("eerste", "rest:a")))
+    await settle()
+    refused = CollectingOutputChannel()
+    assert await turns.handle_in_turn(agent, message("tweede", "rest:b", refused)) is None
+    assert processor.started == ["eerste"]  # the refused message never reached the bot
+    assert [m["text"] for m in refused.messages] == [kb.message("technisch_probleem")]
+    processor.release.set()
     await first
 
 
-async def test_every_message_the_agent_handles_waits_for_a_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_an_agent_without_a_model_ignores_the_message() -> None:
+    assert await turns.handle_in_turn(Agent(), message("hallo", "rest:a")) is None
+
+
+async def test_every_message_the_agent_handles_goes_through_the_fair_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Patched on Rasa's Agent, so every channel (and any added later) shares the one queue.
-    from rasa.core.agent import Agent
-    from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
-
-    running, most = 0, 0
-
-    async def handle_message(self: Agent, message: UserMessage) -> str:
-        nonlocal running, most
-        running += 1
-        most = max(most, running)
-        await asyncio.sleep(0.01)
-        running -= 1
-        return message.text or ""
-
-    monkeypatch.setattr(Agent, "handle_message", handle_message)
+    monkeypatch.setattr(Agent, "handle_message", Agent.handle_message)
     monkeypatch.delattr(Agent, "vraagbaak_turns", raising=False)
-    turns._gates[asyncio.get_running_loop()] = turns.TurnGate(2)
     turns.install_turn_gate()
-    agent = Agent()
-    texts = [f"vraag {n}" for n in range(10)]
-    replies = await asyncio.gather(
-        *(agent.handle_message(UserMessage(text, CollectingOutputChannel(), "a")) for text in texts)
-    )
-    assert replies == texts
-    assert most == 2
+    processor = Processor(hold={"rest:vloed"})
+    agent = ready_agent(processor, at_once=2)
+    assert await burst_then_bystander(agent, Agent.handle_message)
 
 
 def test_the_rasa_launcher_installs_the_gate_and_its_other_start_up_patches() -> None:

@@ -4,6 +4,7 @@ The tests run in file order on one cluster; the last one kills supervisord itsel
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,21 +12,38 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import List, Tuple
+from typing import Any, Dict, List, Tuple
 
 import pytest
 import requests
 
-from tests.cluster.conftest import ClusterClient, wait_until
+from tests.cluster.conftest import KEPT_TURNS, ClusterClient, wait_until
 from tests.conftest import answer_parts
+from vraagbaak.adapters.conversation_queue import MAX_WAITING
 from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.core.settings import Settings
 from vraagbaak.ops.processes import port_is_free
 from vraagbaak.ops.supervision import session_members, stop_cluster
+from vraagbaak.staff.hostile_clients import (
+    RestReply,
+    ask_socket,
+    flood_socket,
+    new_client,
+    open_socket,
+    post_rest,
+    rest_burst,
+)
 
 pytestmark = pytest.mark.cluster
 
 # The brief's bound for a crashed process to be running again.
 RESTART_BOUND = 10.0
+# Messages of one sender sent at once in the lock drill: one running and MAX_WAITING waiting per replica.
+CONCURRENT = 2 * (1 + MAX_WAITING)
+# A bystander's answer during a flood: generous for a busy machine, a fraction of what the floods cost before.
+FLOOD_BOUND = 8.0
+QUESTION = "Wat vindt Amnesty van pooiers?"
+FLOOD_TEXT = f"{QUESTION} (vloed)"
 
 
 def new_sender() -> str:
@@ -177,10 +195,11 @@ def test_a_hung_replica_is_restarted_by_the_watchdog(cluster: ClusterClient) -> 
 
 
 def concurrent_round(cluster: ClusterClient, sender: str) -> Tuple[List[int], List[int]]:
-    """Ten messages from one sender at once, five to each replica directly; the HTTP statuses and the lock's
-    remaining lifetimes (ms) sampled while they ran."""
+    """Eight messages from one sender at once, four to each replica directly (one runs and three wait in each:
+    the most a conversation may have in one replica); the HTTP statuses and the lock's remaining lifetimes (ms)
+    sampled while they ran."""
     redis = cluster.cluster.redis_client()
-    start = threading.Barrier(10)
+    start = threading.Barrier(CONCURRENT)
     statuses: List[int] = []
     lock_ttls: List[int] = []
 
@@ -189,7 +208,7 @@ def concurrent_round(cluster: ClusterClient, sender: str) -> Tuple[List[int], Li
         replica = cluster.rasa_urls[index % 2]
         statuses.append(cluster.post(sender, f"Wat met de pooiers? ({index})", replica).status_code)
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(10)]
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(CONCURRENT)]
     for thread in threads:
         thread.start()
     while any(t.is_alive() for t in threads):
@@ -203,21 +222,95 @@ def stored_keys(kind: str, sender: str) -> str:
     return f"vraagbaak:{kind}:*{sender}"
 
 
-def test_ten_concurrent_messages_from_one_sender_over_two_replicas_lose_no_turn(
+def test_eight_concurrent_messages_from_one_sender_over_two_replicas_lose_no_turn(
     cluster: ClusterClient,
 ) -> None:
     redis = cluster.cluster.redis_client()
     for _ in range(5):
         sender = new_sender()
         statuses, lock_ttls = concurrent_round(cluster, sender)
-        assert statuses == [200] * 10
+        assert statuses == [200] * CONCURRENT
         [key] = list(redis.scan_iter(stored_keys("tracker", sender)))
         stored = json.loads(redis.get(key))
-        assert len([e for e in stored["events"] if e["event"] == "user"]) == 10
+        assert len([e for e in stored["events"] if e["event"] == "user"]) == CONCURRENT
         # The lock existed while messages waited, always with an expiry (-1 would be a key that never expires),
         # and it is gone afterwards.
         assert any(ttl > 0 for ttl in lock_ttls) and -1 not in lock_ttls
         assert not list(redis.scan_iter(stored_keys("lock", sender)))
+
+
+# -- hostile clients through nginx: a burst from one conversation never holds up another ---------------------
+
+
+async def socket_flood_with_bystanders(cluster: ClusterClient, frames: int) -> Dict[str, Any]:
+    """One socket.io connection floods through nginx; a widget visitor on the same replica (same route cookie)
+    and a back end over REST ask meanwhile. Seconds to each bystander answer, and the flooder's replies."""
+    route = {"Cookie": f"vb_route={uuid.uuid4().hex}"}  # nginx hashes it: both sockets on one replica
+    rest = {"Authorization": f"Bearer {cluster.rest_token}"}
+    async with new_client() as client:
+        flooder = await open_socket(client, cluster.public_url, route)
+        visitor = await open_socket(client, cluster.public_url, route)
+        flood_session, visitor_session = await flooder.session(), await visitor.session()
+        await flood_socket(flooder, flood_session, frames, FLOOD_TEXT)
+        socket_seconds, rest_seconds = [], []
+        for number in range(3):
+            seconds, topic = await ask_socket(visitor, visitor_session, QUESTION)
+            assert topic == "pooiers"
+            socket_seconds.append(seconds)
+            reply = await post_rest(
+                client, cluster.public_url, f"omstander-{number}-{new_sender()}", QUESTION, rest
+            )
+            assert reply.status == 200 and reply.topic == "pooiers", (reply.status, reply.texts[:1])
+            rest_seconds.append(reply.seconds)
+        await flooder.quiet(3.0)
+        await flooder.close()
+        await visitor.close()
+    return {"socket": socket_seconds, "rest": rest_seconds, "flooder": flooder}
+
+
+@pytest.mark.parametrize("frames", [40, 600])
+def test_a_socketio_flood_through_nginx_never_holds_up_a_bystander_on_its_replica(
+    cluster: ClusterClient, kb: KnowledgeBase, frames: int
+) -> None:
+    found = asyncio.run(socket_flood_with_bystanders(cluster, frames))
+    assert max(found["socket"]) < FLOOD_BOUND and max(found["rest"]) < FLOOD_BOUND, found
+    texts = found["flooder"].bot_texts()
+    assert kb.message("technisch_probleem") not in texts
+    assert texts.count(kb.message("te_veel_berichten")) == 1
+    assert kb.message("een_bericht_tegelijk") in texts
+    assert 1 <= len(found["flooder"].topics()) <= Settings.from_env({}).rate_burst
+
+
+def test_twenty_concurrent_token_rest_messages_through_nginx_never_hold_up_a_bystander(
+    cluster: ClusterClient, kb: KnowledgeBase
+) -> None:
+    sender, rest = new_sender(), {"Authorization": f"Bearer {cluster.rest_token}"}
+    texts = [f"{FLOOD_TEXT} {n}" for n in range(20)]
+
+    async def burst_and_bystander() -> Tuple[List[RestReply], List[RestReply]]:
+        async with new_client() as client:
+            burst = asyncio.ensure_future(rest_burst(client, cluster.public_url, sender, texts, rest))
+            await asyncio.sleep(0.05)
+            bystander = [
+                await post_rest(client, cluster.public_url, new_sender(), QUESTION, rest) for _ in range(3)
+            ]
+            return await burst, bystander
+
+    replies, bystander = asyncio.run(burst_and_bystander())
+    assert [(r.status, r.topic) for r in bystander] == [(200, "pooiers")] * 3
+    assert max(r.seconds for r in bystander) < FLOOD_BOUND, [r.seconds for r in bystander]
+    # nginx spread the burst over both replicas; in each, one message of the conversation ran at a time (the
+    # Redis lock between them), a few waited, and the rest heard "one at a time" at once.
+    assert [r.status for r in replies] == [200] * 20
+    answered = [text for text, r in zip(texts, replies, strict=True) if r.topic == "pooiers"]
+    refused = [r for r in replies if r.texts == [kb.message("een_bericht_tegelijk")]]
+    assert answered and refused and len(answered) + len(refused) == 20
+    redis = cluster.cluster.redis_client()
+    [key] = list(redis.scan_iter(stored_keys("tracker", sender)))
+    stored = [e["text"] for e in json.loads(redis.get(key))["events"] if e["event"] == "user"]
+    # No answered turn lost or overwritten (the store keeps the last KEPT_TURNS), and no refused one stored.
+    assert set(stored) <= set(answered) and len(stored) == min(len(answered), KEPT_TURNS)
+    assert not list(redis.scan_iter(stored_keys("lock", sender)))
 
 
 # -- last: supervisord itself dies, cluster-down still stops everything --------------------------------------

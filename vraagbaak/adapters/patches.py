@@ -34,7 +34,9 @@ def install_served_rasa() -> None:
     install_domain_empty_once()
     # Featurizers' sparse counts joined by shifting columns, not through scipy's general block code.
     install_direct_sparse_join()
-    # A few messages at once per process, whatever their channel; the rest wait in arrival order.
+    # A few messages at once per process, whatever their channel; the rest wait in arrival order. A conversation
+    # holds at most one of those turns: Rasa took its lock inside the turn, so a burst from one visitor filled
+    # them all while it polled that lock; its messages now wait outside, in a short line of their own.
     install_turn_gate()
     # The socket.io channel admits only the websites Rasa's --cors lists; Rasa hands that list to CORS alone.
     install_origin_record()

@@ -3,11 +3,14 @@
 Why: asyncio interleaves every message a process has accepted, so with 25 messages in one event loop each of
 them waits for the steps of all the others and the slowest take several times the median. A few at once,
 first come first served, keeps the throughput and brings the slowest close to the median (docs/performance.md).
+
+A message first waits in its own conversation's line (conversation_queue.py) and for the conversation's lock,
+and only then for a shared turn: a conversation holds at most one turn, so a burst from one visitor never
+keeps the others waiting.
 """
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import weakref
 from typing import Any, Awaitable, Callable, TypeVar
@@ -15,7 +18,9 @@ from typing import Any, Awaitable, Callable, TypeVar
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
+from vraagbaak.adapters.conversation_queue import ConversationBusy, queues
 from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -63,39 +68,49 @@ def gate() -> TurnGate:
     return _gates[loop]
 
 
-def in_turn(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]]
-) -> Callable[[UserMessage], Awaitable[Any]]:
-    """on_new_message that first waits for one of the process's turns; when too many wait, a Dutch apology."""
+async def handle_in_turn(agent: Agent, message: UserMessage) -> Any:
+    """Rasa's Agent.handle_message, in this order: the conversation's own line, its lock, one shared turn.
 
-    async def handle(message: UserMessage) -> Any:
-        try:
-            return await gate().run(lambda: on_new_message(message))
-        except TurnQueueFull:
-            logger.warning("Te veel wachtende berichten: geweigerd (%d tekens)", len(message.text or ""))
-            await apologise(message)
-            return None
-
-    return handle
+    Rasa takes the conversation lock inside the message's turn, so messages of one conversation sat in the
+    shared turns while they polled that lock. Here they wait outside: only the running one holds a turn.
+    """
+    if not agent.is_ready():
+        logger.info("Bericht genegeerd: er is (nog) geen model geladen")
+        return None
+    conversation = message.sender_id
+    try:
+        # Forgetting may pass a full line by one place: the quick exit is never refused.
+        async with queues().turn(conversation, urgent=message.text == f"/{FORGET_INTENT}"):
+            async with agent.lock_store.lock(conversation):
+                return await gate().run(lambda: agent.processor.handle_message(message))  # type: ignore[union-attr]
+    except ConversationBusy:
+        logger.warning(
+            "Te veel berichten tegelijk in één gesprek: geweigerd (%d tekens)", len(message.text or "")
+        )
+        await say(message, "een_bericht_tegelijk")
+        return None
+    except TurnQueueFull:
+        logger.warning("Te veel wachtende berichten: geweigerd (%d tekens)", len(message.text or ""))
+        await say(message, "technisch_probleem")
+        return None
 
 
 def install_turn_gate() -> None:
-    """Patch Rasa's Agent in this process: every message, whatever its channel, waits for one of the turns."""
+    """Patch Rasa's Agent in this process: every message, whatever its channel, goes through handle_in_turn."""
     if getattr(Agent, "vraagbaak_turns", False):
         return
-    original = Agent.handle_message
 
     async def handle_message(self: Agent, message: UserMessage) -> Any:
-        return await in_turn(functools.partial(original, self))(message)
+        return await handle_in_turn(self, message)
 
     Agent.handle_message = handle_message  # type: ignore[method-assign]
     Agent.vraagbaak_turns = True  # type: ignore[attr-defined]
 
 
-async def apologise(message: UserMessage) -> None:
-    """The technical-problem reply on the message's own channel; nothing of the message was handled yet."""
+async def say(message: UserMessage, key: str) -> None:
+    """A bot message on the message's own channel; nothing of the message was handled."""
     try:
-        text = knowledge_base().message("technisch_probleem")
+        text = knowledge_base().message(key)
         await message.output_channel.send_response(message.sender_id, {"text": text})
     except Exception as error:  # noqa: BLE001 (the platform is away too: the log keeps the event, no text)
-        logger.error("Excuus niet verstuurd (%s)", type(error).__name__)
+        logger.error("Bericht aan de bezoeker niet verstuurd (%s)", type(error).__name__)

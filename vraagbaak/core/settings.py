@@ -35,6 +35,10 @@ ENV_DEFAULTS: Dict[str, str] = {
     # Messages one Rasa process works on at once; the others wait in arrival order. Interleaving many turns in
     # one event loop makes every one of them slow; taking them in order keeps the slowest close to the median.
     "VRAAGBAAK_TURNS_AT_ONCE": "4",
+    # Messages one socket.io connection or one REST sender may send at once, and refilled per minute (a token
+    # bucket): more than a person types, far less than a script that would crowd out everyone else.
+    "VRAAGBAAK_RATE_BURST": "20",
+    "VRAAGBAAK_RATE_PER_MINUTE": "60",
     "VRAAGBAAK_CORS_ORIGINS": "",
     # Development only (`make run`): the websites that may use the bot; empty means the demo page.
     "VRAAGBAAK_CORS": "",
@@ -154,6 +158,8 @@ class Settings:
     lock_lifetime: int = 20
     kept_turns: int = 3
     turns_at_once: int = 4
+    rate_burst: int = 20
+    rate_per_minute: int = 60
     cors_origins: Tuple[str, ...] = ()
     enable_api: bool = False
     jwt_secret: str = field(default="", repr=False)
@@ -200,6 +206,8 @@ class Settings:
             lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
             kept_turns=_number("VRAAGBAAK_KEPT_TURNS", get("VRAAGBAAK_KEPT_TURNS"), 1),
             turns_at_once=_number("VRAAGBAAK_TURNS_AT_ONCE", get("VRAAGBAAK_TURNS_AT_ONCE"), 1),
+            rate_burst=_number("VRAAGBAAK_RATE_BURST", get("VRAAGBAAK_RATE_BURST"), 1),
+            rate_per_minute=_number("VRAAGBAAK_RATE_PER_MINUTE", get("VRAAGBAAK_RATE_PER_MINUTE"), 1),
             # Production: only VRAAGBAAK_CORS_ORIGINS. Development also reads `make run`'s VRAAGBAAK_CORS,
             # where '*' alone is allowed for local tests (docs/widget-rasa-webchat.md says why not in production).
             cors_origins=(

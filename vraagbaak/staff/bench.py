@@ -19,9 +19,10 @@ import yaml
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
-from vraagbaak.ops.processes import rasa_command, running_servers
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
+from vraagbaak.staff.bench_fairness import format_fairness, measure_fairness_on_new_servers
 from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
 from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
 from vraagbaak.staff.bench_safety import format_safety, measure_safety
@@ -118,7 +119,7 @@ def cross_validate(
 
 def measure_latency(model: Path, workdir: Path, requests_count: int) -> Dict[str, float]:
     """Single-user REST round trips through the action server (short and 300-turn conversations), memory."""
-    with running_servers(model, workdir) as servers:
+    with running_servers(model, workdir, extra_env=LOAD_TOOL_ENV) as servers:
         figures = server_latency(servers, requests_count)
         # Same servers, same run: how much one client sending 100 KB messages slows everyone else down.
         return {**figures, **measure_robustness(servers, requests_count)}
@@ -244,6 +245,8 @@ def main() -> None:
             }
         results["pipelines"] = pipelines
         results.update(with_parse_ratio(measure_latency(full_model, workdir, args.requests), ours))
+        # Servers of their own with the production limits: one flooding connection, one bursting REST sender.
+        results.update(measure_fairness_on_new_servers(full_model, workdir / "fair", args.requests))
         from vraagbaak.staff.bench_console import measure_console
 
         results.update(measure_console(full_model, workdir / "console"))
@@ -283,6 +286,7 @@ def format_results(results: Dict) -> str:
         f"Training time (rasa train):      {results['training_seconds']} s",
         format_latency(results),
         format_robustness(results),
+        format_fairness(results),
         format_console(results),
     ]
     return "\n".join(lines)

@@ -22,7 +22,7 @@ import aiohttp
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.paths import REPORTS_DIR
 from vraagbaak.ops.cluster import DEFAULT_MODEL, Cluster, ClusterSpec
-from vraagbaak.ops.processes import free_port, start_process, stop_processes, wait_for
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, free_port, start_process, stop_processes, wait_for
 
 Step = Tuple[str, str | None]  # (text to send, topic id the reply must answer)
 
@@ -182,7 +182,7 @@ def measure(replicas: int, users: int, messages: int, model: Path, workdir: Path
     """Start a cluster with this many Rasa replicas, warm it up, load it, and return the figures."""
     token = uuid.uuid4().hex
     spec = ClusterSpec.on_free_ports(workdir, model, rasa_replicas=replicas, action_replicas=2)
-    spec.env = {"VRAAGBAAK_REST_TOKEN": token}
+    spec.env = {"VRAAGBAAK_REST_TOKEN": token, **LOAD_TOOL_ENV}
     cluster = Cluster(spec)
     cluster.start()
     try:

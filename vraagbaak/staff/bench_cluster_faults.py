@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Sequence
 
 from vraagbaak.core.paths import REPORTS_DIR
 from vraagbaak.ops.cluster import DEFAULT_MODEL, Cluster, ClusterSpec
+from vraagbaak.ops.processes import LOAD_TOOL_ENV
 from vraagbaak.staff.bench_cluster import LoadResult, run_load
 
 
@@ -87,7 +88,7 @@ def measure_faults(
     """
     token = uuid.uuid4().hex
     spec = ClusterSpec.on_free_ports(workdir, model, rasa_replicas=2, action_replicas=2)
-    spec.env = {"VRAAGBAAK_REST_TOKEN": token}
+    spec.env = {"VRAAGBAAK_REST_TOKEN": token, **LOAD_TOOL_ENV}
     cluster = Cluster(spec)
     cluster.start()
     try:

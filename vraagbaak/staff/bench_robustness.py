@@ -17,7 +17,7 @@ import requests
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import MODELS_DIR
-from vraagbaak.ops.processes import RunningServers, running_servers
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, RunningServers, running_servers
 from vraagbaak.ops.processes import process_rss_mb as rss_mb
 from vraagbaak.staff.evaluation import percentile
 
@@ -26,7 +26,7 @@ TARGET_RATIO = 1.5
 TARGET_PEAK_MB = 1536
 
 
-def _normal_user(url: str, questions: Sequence[str], count: int) -> List[float]:
+def normal_user(url: str, questions: Sequence[str], count: int) -> List[float]:
     """Round trips in ms for one user asking questions in conversations of ten."""
     timings, sender = [], ""
     for i in range(count):
@@ -46,8 +46,8 @@ def measure_robustness(servers: RunningServers, count: int = 200) -> Dict[str, f
     """Quiet p95, p95 while 100 KB messages arrive in a loop, their ratio, and Rasa's peak memory meanwhile."""
     url = f"{servers.rasa_url}/webhooks/rest/webhook"
     questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
-    _normal_user(url, questions, len(questions))  # warm-up
-    quiet = _normal_user(url, questions, count)
+    normal_user(url, questions, len(questions))  # warm-up
+    quiet = normal_user(url, questions, count)
     stop = threading.Event()
     flood_count = [0]
     peak = [rss_mb(servers.rasa.pid)]
@@ -66,7 +66,7 @@ def measure_robustness(servers: RunningServers, count: int = 200) -> Dict[str, f
     for thread in threads:
         thread.start()
     try:
-        loaded = _normal_user(url, questions, count)
+        loaded = normal_user(url, questions, count)
     finally:
         stop.set()
         for thread in threads:
@@ -95,7 +95,7 @@ def format_robustness(figures: Dict[str, float]) -> str:
 def main() -> None:
     """Start real servers, measure, print."""
     with tempfile.TemporaryDirectory() as tmp, running_servers(
-        MODELS_DIR / "vraagbaak.tar.gz", Path(tmp)
+        MODELS_DIR / "vraagbaak.tar.gz", Path(tmp), extra_env=LOAD_TOOL_ENV
     ) as servers:
         figures = measure_robustness(servers)
     print(json.dumps(figures, indent=2))

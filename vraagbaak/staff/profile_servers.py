@@ -22,7 +22,7 @@ import requests
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR
-from vraagbaak.ops.processes import running_servers
+from vraagbaak.ops.processes import LOAD_TOOL_ENV, running_servers
 
 CONVERSATION_TURNS = 300
 SAMPLE_RATE = 250  # per second: enough detail for a 6 ms parse, light enough for two busy cores
@@ -88,7 +88,9 @@ def profile(model: Path, out: Path, label: str, seconds: int, raw_dir: Path) -> 
     """Profile both servers during one conversation lasting about `seconds`; write SVGs and a summary."""
     questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
     out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp, running_servers(model, Path(tmp)) as servers:
+    with tempfile.TemporaryDirectory() as tmp, running_servers(
+        model, Path(tmp), extra_env=LOAD_TOOL_ENV
+    ) as servers:
         url = f"{servers.rasa_url}/webhooks/rest/webhook"
         for question in questions:  # warm-up: lazy imports and first-call caches
             requests.post(url, json={"sender": "warm", "message": question}, timeout=30)

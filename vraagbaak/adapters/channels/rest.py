@@ -14,7 +14,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import blueprint_with_health, conversation_id
+from vraagbaak.adapters.rate_limit import Notices, TokenBuckets
 from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.settings import Settings
 from vraagbaak.core.user_input import MAX_LENGTH, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
@@ -76,10 +78,25 @@ class SafeRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         """The webhook: every outcome is a Dutch reply, and logs carry the event and a length only."""
         webhook = blueprint_with_health(f"{type(self).__name__}_webhook")
+        settings = Settings.from_env()
+        # Per sender, in this process (each replica keeps its own): a burst passes, a script is refused.
+        buckets = TokenBuckets(settings.rate_burst, settings.rate_per_minute)
+        logged = Notices()
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
             sender_id = str(await self._extract_sender(request))  # raises when missing
+            conversation = conversation_id(self.name(), sender_id)
+            if not buckets.take(conversation):
+                refused = logged.due(conversation)
+                if refused:
+                    logger.warning("REST: afzender stuurt te veel berichten (%d geweigerd)", refused)
+                wait = max(1, buckets.seconds_until_next(conversation))
+                return response.json(
+                    dutch_reply("te_veel_berichten", sender_id),
+                    status=429,
+                    headers={"Retry-After": str(wait)},
+                )
             text = self._extract_message(request) or ""
             if input_problem(text) == TOO_LONG:
                 # Answered here: the pipeline would say the same at many times the cost, and store the text.
@@ -91,7 +108,7 @@ class SafeRestInput(RestInput):
                         UserMessage(
                             text,
                             collector,
-                            conversation_id(self.name(), sender_id),
+                            conversation,
                             input_channel=self._extract_input_channel(request),
                             metadata=self.get_metadata(request),
                         )

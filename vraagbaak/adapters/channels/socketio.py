@@ -26,9 +26,11 @@ from sanic.response import HTTPResponse
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
 from vraagbaak.adapters.channels.origins import allowed_origins, origin_allowed
+from vraagbaak.adapters.rate_limit import Notices, TokenBuckets
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.session_tokens import session_tokens
+from vraagbaak.core.settings import Settings
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
 
 logger = logging.getLogger(__name__)
@@ -101,6 +103,11 @@ class VraagbaakSocketIOInput(SocketIOInput):
         # Set before Rasa attaches engine.io to the app: the route it adds is this attribute.
         sio.eio.handle_request = checked_request
 
+        settings = Settings.from_env()
+        # Per connection, not per session: one socket can ask for new sessions, and so start new conversations.
+        buckets = TokenBuckets(settings.rate_burst, settings.rate_per_minute)
+        notices = Notices()
+
         async def session_request(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             proposed = data.get("session_id")
@@ -131,6 +138,13 @@ class VraagbaakSocketIOInput(SocketIOInput):
             )
 
         async def handle_message(sid: str, data: Any) -> None:
+            if not buckets.take(sid):
+                # Before anything else, so a flood costs no work; one notice per few seconds, the rest unread.
+                refused = notices.due(sid)
+                if refused:
+                    logger.warning("socket.io: verbinding stuurt te veel berichten (%d geweigerd)", refused)
+                    await say(sid, "te_veel_berichten")
+                return
             if not isinstance(data, dict):
                 data = {}
             given = confirmed.get(sid)
@@ -169,6 +183,8 @@ class VraagbaakSocketIOInput(SocketIOInput):
         async def disconnect(sid: str) -> None:
             confirmed.pop(sid, None)
             heard.discard(sid)
+            buckets.forget(sid)
+            notices.forget(sid)
 
         @blueprint.route("/forget", methods=["POST"])
         async def forget(request: Request) -> HTTPResponse:
