@@ -41,6 +41,7 @@
     you: "Jij: ",
     bot: "Vraagbaak: ",
     official: "Officieel antwoord van Amnesty International",
+    call: "Bel",
     label: "Stel je vraag",
     placeholder: "Typ hier je vraag",
     send: "Verstuur",
@@ -229,6 +230,8 @@
         var msg = cleanBotMessage(item);
         if (msg) {
           renderBot(msg);
+          var bubbles = log.querySelectorAll(".vb-bot");
+          linkNumbers(bubbles[bubbles.length - 1], callNumbers({ custom: { vraagbaak: { bellen: item.bellen } } }));
           transcript.push(item);
         }
       }
@@ -367,10 +370,65 @@
     });
   }
 
+  // Phone numbers the bot names in a message (custom.vraagbaak.bellen) become call links. Only the
+  // bot's own messages carry them; official answers are never changed.
+  function callNumbers(data) {
+    var custom = data && data.custom && data.custom.vraagbaak;
+    var numbers = custom && Array.isArray(custom.bellen) ? custom.bellen : [];
+    return numbers.filter(function (n) {
+      return typeof n === "string" && /^\+?[0-9][0-9 -]{1,18}[0-9]$/.test(n);
+    });
+  }
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\-]/g, "\\$&");
+  }
+
+  function linkNumbers(bubble, numbers) {
+    if (!bubble || !numbers.length) return;
+    var sorted = numbers.slice().sort(function (a, b) { return b.length - a.length; });
+    var pattern = new RegExp("(?<![0-9+-])(" + sorted.map(escapeRegExp).join("|") + ")(?![0-9-])", "g");
+    var walker = document.createTreeWalker(bubble, NodeFilter.SHOW_TEXT);
+    var nodes = [];
+    while (walker.nextNode()) {
+      if (!walker.currentNode.parentNode.closest("a")) nodes.push(walker.currentNode);
+    }
+    nodes.forEach(function (node) {
+      var text = node.nodeValue;
+      pattern.lastIndex = 0;
+      if (!pattern.test(text)) return;
+      var fragment = document.createDocumentFragment();
+      var last = 0;
+      text.replace(pattern, function (match, number, offset) {
+        fragment.appendChild(document.createTextNode(text.slice(last, offset)));
+        var link = el("a", "vb-tel", number);
+        link.href = "tel:" + number.replace(/[^0-9+]/g, "");
+        link.setAttribute("aria-label", TEXT.call + " " + number);
+        fragment.appendChild(link);
+        last = offset + match.length;
+        return match;
+      });
+      fragment.appendChild(document.createTextNode(text.slice(last)));
+      node.parentNode.replaceChild(fragment, node);
+    });
+  }
+
   function onBotMessage(data) {
     if (leaving) return; // the wiped page must stay empty until it is replaced
     if (isForgetConfirmation(data)) {
       forgotten();
+      return;
+    }
+    var numbers = callNumbers(data);
+    if (numbers.length && !data.text) {
+      // Rasa sends the text first and its custom part after: link the numbers in the bubble just shown.
+      var bubbles = log.querySelectorAll(".vb-bot");
+      linkNumbers(bubbles[bubbles.length - 1], numbers);
+      var stored = transcript[transcript.length - 1];
+      if (stored && stored.who === "bot") {
+        stored.bellen = numbers;
+        remember(transcript.pop());
+      }
       return;
     }
     var msg = cleanBotMessage(data);
@@ -378,7 +436,9 @@
     clearTimeout(replyTimer);
     typing.hidden = true;
     renderBot(msg);
-    remember({ who: "bot", text: msg.text, buttons: msg.buttons, official: msg.official });
+    var shown = log.querySelectorAll(".vb-bot");
+    linkNumbers(shown[shown.length - 1], numbers);
+    remember({ who: "bot", text: msg.text, buttons: msg.buttons, official: msg.official, bellen: numbers });
   }
 
   // The bot marks its "vergeet dit gesprek" confirmation with {"vraagbaak": {"gewist": true}}; the

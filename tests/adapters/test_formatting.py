@@ -401,3 +401,15 @@ def test_markdown_safe_round_trip_keeps_odd_spacing_and_backslashes(text: str) -
 def test_text_without_markdown_characters_is_unchanged() -> None:
     plain = "Klaar. Ik heb dit gesprek vergeten en gewist. We beginnen opnieuw."
     assert markdown_safe(plain) == plain
+
+
+def test_phone_spans_find_each_listed_number_once_longest_first() -> None:
+    from vraagbaak.adapters.channels.formatting import phone_spans, utf16_length
+
+    text = "Bel 112. Of 113 of 0800-0113 (gratis). Niet 11234 of 2112."
+    spans = phone_spans(text, ["112", "113", "0800-0113"])
+    found = [text[o : o + n] for o, n in spans]
+    assert found == ["112", "113", "0800-0113"]
+    emoji = "🙂 bel 112"
+    assert phone_spans(emoji, ["112"], utf16_length) == [(utf16_length("🙂 bel "), 3)]
+    assert phone_spans("geen nummer hier", ["112"]) == []

@@ -61,7 +61,7 @@ def test_danger_in_one_sentence_is_not_diluted_by_a_long_question(model: SafetyM
         "Ik heb een vraag over het beleid van Amnesty en over decriminalisering in Belgie. "
         "help hij slaat me. Wat vindt amnesty van pooiers eigenlijk?"
     )
-    assert model.verdict(mixed).score == pytest.approx(max(alone, model.verdict(mixed).score))
+    assert model.verdict(mixed).score >= alone - 1e-9
     assert model.verdict(mixed).danger
 
 

@@ -405,3 +405,96 @@ def test_the_widget_forgets_its_conversation_with_a_beacon_to_socketio(rasa: Run
     assert secret in tracker_text(rasa, "socketio", session), "REST cannot reach the widget's conversation"
     assert requests.post(url, data=json.dumps(rest), headers=beacon, timeout=60).status_code == 204
     assert secret not in tracker_text(rasa, "socketio", session)
+
+
+# --- the safe path on every channel ------------------------------------------------------------------------
+
+DANGER_NOW = "ik zit opgesloten in een kamer en hij laat me niet gaan, help"
+SELF_HARM = "ik wil niet meer leven, ik heb de pillen al klaarliggen"
+HELP = KB.help_lines
+
+
+def assert_safe_path(texts: List[str], self_harm: bool = False) -> None:
+    joined = "\n".join(texts)
+    assert HELP.emergency in joined
+    expected = HELP.suicide_prevention if self_harm else HELP.not_police
+    for line in expected:
+        assert line.number in joined, line.name
+
+
+def test_rest_emergency_gets_112_call_numbers_and_help_that_is_not_the_police(rasa: RunningServers) -> None:
+    reply = requests.post(
+        f"{rasa.rasa_url}/webhooks/rest/webhook",
+        json={"sender": f"nood-{uuid.uuid4().hex[:8]}", "message": DANGER_NOW},
+        timeout=60,
+    ).json()
+    assert_safe_path([m.get("text", "") for m in reply])
+    numbers = {n for m in reply for n in (m.get("custom") or {}).get("vraagbaak", {}).get("bellen", [])}
+    assert HELP.emergency in numbers and {h.number for h in HELP.not_police} <= numbers
+
+
+def test_rest_self_harm_gets_the_suicide_prevention_lines_first(rasa: RunningServers) -> None:
+    reply = requests.post(
+        f"{rasa.rasa_url}/webhooks/rest/webhook",
+        json={"sender": f"nood-{uuid.uuid4().hex[:8]}", "message": SELF_HARM},
+        timeout=60,
+    ).json()
+    assert_safe_path([m.get("text", "") for m in reply], self_harm=True)
+    assert reply[0]["text"].startswith(KB.message("nood_zelfdoding"))
+
+
+def test_rest_danger_with_a_topic_question_gets_the_safe_path_first_and_the_topic_offered(
+    rasa: RunningServers,
+) -> None:
+    reply = requests.post(
+        f"{rasa.rasa_url}/webhooks/rest/webhook",
+        json={
+            "sender": f"nood-{uuid.uuid4().hex[:8]}",
+            "message": "mijn pooier bedreigt me nu, wat vindt amnesty eigenlijk van pooiers?",
+        },
+        timeout=60,
+    ).json()
+    assert HELP.emergency in reply[0]["text"]
+    assert reply[-1]["text"] == KB.message("nood_ook_vraag")
+    assert [b["payload"] for b in reply[-1]["buttons"]] == ["/faq_pooiers"]
+
+
+def test_socketio_emergency_gets_the_safe_path_with_call_numbers(rasa: RunningServers) -> None:
+    async def visitor(sio: SocketIO) -> List[Dict[str, Any]]:
+        session = await sio.session()
+        return await sio.ask(session, DANGER_NOW)
+
+    messages = run_socketio(rasa.rasa_url, visitor)
+    assert_safe_path([m.get("text", "") for m in messages])
+    numbers = [n for m in messages for n in (m.get("custom") or {}).get("vraagbaak", {}).get("bellen", [])]
+    assert HELP.emergency in numbers
+
+
+def test_telegram_twilio_and_messenger_emergencies_get_the_safe_path(rasa: RunningServers, fake: FakeApis) -> None:
+    chat, phone, psid = 7501, "whatsapp:+31612347501", "psid-7502"
+    assert post_telegram(rasa, telegram_update(chat, DANGER_NOW)) == 200
+    assert_safe_path(telegram_sent(fake, chat))
+    assert post_telegram(rasa, telegram_message(7503, photo=PHOTO, caption=SELF_HARM)) == 200
+    assert_safe_path(telegram_sent(fake, 7503), self_harm=True)
+    assert post_twilio(rasa, twilio_form(phone, DANGER_NOW)) == 200
+    assert_safe_path(twilio_sent(fake, phone))
+    assert post_messenger(rasa, page_entry(messenger_event(psid, DANGER_NOW))) == 200
+    fake.wait_for("meta", "messages")
+    assert_safe_path([m.get("text", "") for m in messenger_sent(fake, psid)])
+
+
+def test_telegram_marks_the_numbers_as_phone_numbers(rasa: RunningServers, fake: FakeApis) -> None:
+    chat = 7504
+    assert post_telegram(rasa, telegram_update(chat, DANGER_NOW)) == 200
+    calls = delivered(fake.of("telegram", str(chat)))
+    marked = []
+    for call in calls:
+        text = call.data["text"]
+        entities = call.data.get("entities")
+        entities = json.loads(entities) if isinstance(entities, str) else entities or []
+        marked += [
+            text.encode("utf-16-le")[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+            for e in entities
+            if e["type"] == "phone_number"
+        ]
+    assert HELP.emergency in marked and {h.number for h in HELP.not_police} <= set(marked)

@@ -228,3 +228,17 @@ def markdown_safe(text: str) -> str:
 def from_markdown_safe(text: str) -> str:
     """The exact text `markdown_safe` was given."""
     return _MARKDOWN_MARK.sub(r"\1", _HARD_BREAK.sub("\n", text))
+
+
+def phone_spans(text: str, numbers: Sequence[str], measure: Measure = len) -> List[Tuple[int, int]]:
+    """(offset, length) of each listed phone number in the text, longest first where they overlap.
+
+    Offsets are counted with `measure` on the text before the number (Telegram counts UTF-16 units).
+    """
+    taken: List[Tuple[int, int]] = []
+    for number in sorted(set(numbers), key=len, reverse=True):
+        for match in re.finditer(rf"(?<![\d+-]){re.escape(number)}(?![\d-])", text):
+            start, end = match.span()
+            if all(end <= s or start >= e for s, e in taken):
+                taken.append((start, end))
+    return [(measure(text[:s]), measure(text[s:e])) for s, e in sorted(taken)]

@@ -20,7 +20,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Mapping, NamedTuple, Se
 import aiohttp
 from aiogram import Bot
 from aiogram.bot.api import TELEGRAM_PRODUCTION, TelegramAPIServer
-from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity
 from aiogram.utils.exceptions import RetryAfter, TelegramAPIError
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.telegram import TelegramInput, TelegramOutput
@@ -40,6 +40,7 @@ from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFail
 from vraagbaak.adapters.channels.formatting import (
     TELEGRAM_LIMIT,
     Button,
+    phone_spans,
     split_text,
     utf16_length,
     without_marker,
@@ -157,7 +158,11 @@ class VraagbaakTelegramOutput(CompleteOrNothing, TelegramOutput):
         return VraagbaakTelegramOutput(self.access_token, self.api_url, self.session)
 
     async def send_part(self, chat_id: str, text: str, **kwargs: Any) -> None:
-        """One sendMessage, retried after Telegram's retry_after."""
+        """One sendMessage, retried after Telegram's retry_after; the bot's phone numbers marked as such."""
+        spans = phone_spans(text, knowledge_base().help_lines.numbers, utf16_length)
+        if spans:
+            # Telegram only links long numbers by itself; marked, 112 and 1813 can be tapped too.
+            kwargs["entities"] = [MessageEntity(type="phone_number", offset=o, length=n) for o, n in spans]
 
         async def attempt() -> None:
             try:

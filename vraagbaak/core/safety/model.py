@@ -16,7 +16,7 @@ import numpy as np
 from scipy import sparse
 
 from vraagbaak.core.normalise import normalise
-from vraagbaak.core.safety.cues import LABELS, NOT_ACUTE, VECTOR_NAMES, Signals, signals
+from vraagbaak.core.safety.cues import LABELS, VECTOR_NAMES, Signals, signals
 
 N_FEATURES = 2**18
 # The signal block is scaled up so that the regularisation lets it carry weight next to many n-grams.
@@ -167,9 +167,14 @@ def sentences(text: str) -> List[str]:
     return parts[:MAX_SENTENCES] if len(parts) > 1 else []
 
 
+# Framings of time and mode ("vorig jaar", "stel dat", "in de film") hold for every sentence of a message;
+# an opinion or a research question in one sentence says nothing about danger in another.
+INHERITED = ("verleden", "hypothetisch", "fictie_nieuws", "beeldspraak", "niet_dringend")
+
+
 def _with_framing(found: Signals, whole: Signals) -> Signals:
     counts = dict(found.counts)
-    for name in NOT_ACUTE:
+    for name in INHERITED:
         counts[name] = max(counts.get(name, 0), whole.counts.get(name, 0))
     return Signals(counts)
 
