@@ -13,7 +13,7 @@ import json
 import logging
 import re
 import uuid
-from typing import Any, Awaitable, Callable, Dict, List, Set
+from typing import Any, Awaitable, Callable, ContextManager, Dict, List, Set
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -23,6 +23,7 @@ from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
+from vraagbaak.adapters.log_privacy import identifiers_in_play
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
@@ -85,7 +86,17 @@ class VraagbaakSocketIOInput(SocketIOInput):
         confirmed: Dict[str, str] = {}  # socket id -> the session id this socket was given
         heard: Set[str] = set()  # socket ids that have sent a message
 
+        def in_play(sid: str, session_id: Any, *others: Any) -> ContextManager[str]:
+            session = session_id if isinstance(session_id, str) and session_id else ""
+            conversation = conversation_id(self.name(), session) if session else f"{self.name()}-sid:{sid}"
+            return identifiers_in_play(conversation, sid, session, *(o for o in others if isinstance(o, str)))
+
         async def session_request(sid: str, data: Dict | None) -> None:
+            # The socket id and a proposed session id name a visitor: no log line may show them.
+            with in_play(sid, data.get("session_id") if isinstance(data, dict) else None):
+                await confirm_session(sid, data)
+
+        async def confirm_session(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             proposed = data.get("session_id")
             if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
@@ -106,6 +117,11 @@ class VraagbaakSocketIOInput(SocketIOInput):
             )
 
         async def handle_message(sid: str, data: Any) -> None:
+            claimed = data.get("session_id") if isinstance(data, dict) else None
+            with in_play(sid, confirmed.get(sid), claimed):
+                await answer_message(sid, data)
+
+        async def answer_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 data = {}
             session_id = confirmed.get(sid)
@@ -156,6 +172,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 return response.text("bad request", status=400)
             conversation = conversation_id(self.name(), session_id)
             try:
+                # Agent.handle_message hides this conversation's ids in every log line (log_privacy).
                 await on_new_message(
                     UserMessage(
                         FORGET_PAYLOAD, CollectingOutputChannel(), conversation, input_channel=self.name()
