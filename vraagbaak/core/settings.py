@@ -252,3 +252,5 @@ class Settings:
             )
         if rest_token and len(rest_token) < MIN_SECRET_LENGTH:
             raise ConfigError(f"VRAAGBAAK_REST_TOKEN moet minstens {MIN_SECRET_LENGTH} tekens lang zijn.")
+        if self.rasa_token and len(self.rasa_token) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{RASA_TOKEN_ENV} moet minstens {MIN_SECRET_LENGTH} tekens lang zijn.")
