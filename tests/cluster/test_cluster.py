@@ -21,6 +21,7 @@ import requests
 
 from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient, wait_until
 from tests.conftest import answer_parts, ask_until_clarified
+from tests.e2e.log_scan import FORGED, log_findings, secrets_on_command_lines
 from tests.e2e.socketio_client import (
     Overheard,
     SocketIO,
@@ -33,6 +34,7 @@ from tests.e2e.socketio_client import (
 )
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.ops.supervision import session_members
 from vraagbaak.ops.watchdog import compact_aof
 from vraagbaak.staff.bench_cluster import question_for, run_load, topic_of
 
@@ -488,6 +490,45 @@ def test_no_user_text_in_any_log(cluster: ClusterClient) -> None:
     assert len(logs) >= 5 and any(log.stat().st_size for log in logs)
     for log in logs:
         assert marker not in log.read_text(encoding="utf-8", errors="replace"), log.name
+
+
+def test_no_identifier_in_any_log(cluster: ClusterClient, kb: KnowledgeBase) -> None:
+    """Marked ids as REST senders (a name and phone number, a newline, 1 MB), a socket.io session id and in
+    metadata, with the payload that tripped Rasa's circuit breaker: in no log, no line too long or forged."""
+    markers = {kind: f"MERK{kind}{uuid.uuid4().hex[:16]}" for kind in ("rest", "nl", "large", "meta", "sess")}
+    person = f"Jan Jansen 0612345678 {markers['rest']}"
+    assert texts(cluster.send(person, "/out_of_scope")) == [kb.message("onbekende_knop")]
+    cluster.send(person, "Wat met de pooiers?")
+    cluster.send(f"{markers['nl']}\n{FORGED} - deze regel schreef de bezoeker", "hallo")
+    # nginx refuses bodies over 64 KB, so the 1 MB sender goes to a replica directly.
+    cluster.send(markers["large"] * (1024 * 1024 // len(markers["large"]) + 1), "hallo", cluster.rasa_urls[0])
+    response = requests.post(
+        f"{cluster.public_url}/webhooks/rest/webhook",
+        json={"sender": new_sender(), "message": "hallo", "metadata": {"naam": markers["meta"]}},
+        headers={"Authorization": f"Bearer {cluster.rest_token}"},
+        timeout=60,
+    )
+    assert response.status_code == 200
+
+    async def dialogue(sio: SocketIO) -> List[Dict[str, Any]]:
+        session = await sio.session(markers["sess"])
+        await sio.ask(session, "Wat met de pooiers?")
+        return await sio.ask(session, "/out_of_scope")
+
+    assert texts(run_socketio(cluster.public_url, dialogue)) == [kb.message("onbekende_knop")]
+    time.sleep(2)
+    logs = [*cluster.cluster.logs.glob("*.log"), *(cluster.cluster.nginx_prefix / "logs").glob("*.log")]
+    assert any(log.name.startswith("rasa-") and log.stat().st_size for log in logs)
+    assert log_findings(logs, markers.values()) == []
+
+
+def test_no_secret_on_any_command_line(cluster: ClusterClient, direct_rasa: Any) -> None:
+    """Any local user can read /proc/*/cmdline: the Redis password, the REST token and the JWT secret of the
+    replica with the API on are in no process's command line."""
+    _, jwt_secret = direct_rasa
+    session = int((cluster.cluster.pids / "supervisor.pid").read_text(encoding="utf-8").split()[0])
+    assert len(session_members(session)) >= 7  # supervisord, Redis, nginx, 2 Rasa, 2 action servers, watchdog
+    assert secrets_on_command_lines([cluster.spec.redis_password, cluster.rest_token, jwt_secret]) == []
 
 
 def test_api_needs_a_valid_jwt_and_shows_only_your_own_tracker(

@@ -470,7 +470,9 @@ def test_socketio_emergency_gets_the_safe_path_with_call_numbers(rasa: RunningSe
     assert HELP.emergency in numbers
 
 
-def test_telegram_twilio_and_messenger_emergencies_get_the_safe_path(rasa: RunningServers, fake: FakeApis) -> None:
+def test_telegram_twilio_and_messenger_emergencies_get_the_safe_path(
+    rasa: RunningServers, fake: FakeApis
+) -> None:
     chat, phone, psid = 7501, "whatsapp:+31612347501", "psid-7502"
     assert post_telegram(rasa, telegram_update(chat, DANGER_NOW)) == 200
     assert_safe_path(telegram_sent(fake, chat))

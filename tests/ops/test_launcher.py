@@ -119,7 +119,7 @@ def test_slash_command_warnings_are_never_shown(monkeypatch: pytest.MonkeyPatch)
 
 
 def test_make_run_opens_rasas_api_only_behind_a_token_that_only_the_console_gets() -> None:
-    from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, Settings
+    from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, RASA_TOKEN_ENV, Settings
     from vraagbaak.ops.launcher import serve_commands
 
     token = "t0k3n-" + "x" * 40
@@ -127,14 +127,16 @@ def test_make_run_opens_rasas_api_only_behind_a_token_that_only_the_console_gets
         "models/vraagbaak.tar.gz", Settings.from_env({}), ".run/credentials.yml", token, 5005
     )
     rasa = commands.rasa
-    assert "--enable-api" in rasa and rasa[rasa.index("--auth-token") + 1] == token
+    assert "--enable-api" in rasa and "--auth-token" not in rasa
+    # The token goes in Rasa's environment, never on a command line (/proc/*/cmdline is readable by all).
+    assert commands.rasa_env == {RASA_TOKEN_ENV: token}
     assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
     assert commands.console[-3:] == ["vraagbaak.staff.console", "--port", "8090"]
     assert commands.console_env == {
         CONSOLE_RASA_TOKEN_ENV: token,
         "VRAAGBAAK_CONSOLE_RASA_URL": "http://127.0.0.1:5005",
     }
-    assert all(token not in part for part in commands.actions + commands.web + commands.console)
+    assert all(token not in part for part in rasa + commands.actions + commands.web + commands.console)
     opened = serve_commands("m", Settings.from_env({"VRAAGBAAK_CONSOLE_PORT": "9000"}), "c", token)
     assert opened.console[-2:] == ["--port", "9000"]
 

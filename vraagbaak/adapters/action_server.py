@@ -9,6 +9,8 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import response
 from sanic.exceptions import SanicException
 
+from vraagbaak.adapters.log_privacy import set_identifiers_in_play
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,6 +32,12 @@ def install_private_action_server() -> None:
             if request.path != "/webhook" or request.method != "POST":
                 return None
             call = request.json
+            tracker = call.get("tracker") if isinstance(call, dict) else None
+            sender = tracker.get("sender_id") if isinstance(tracker, dict) else None
+            # Whatever this request logs (rasa-sdk's own lines, a traceback) names the conversation by its
+            # pseudonym; it runs in the request's own task, so the next request sets its own.
+            conversation = sender if isinstance(sender, str) else ""
+            set_identifiers_in_play(conversation, conversation.partition(":")[2])
             if not isinstance(call, dict) or call.get("next_action") not in known:
                 logger.warning("Actieserver: onbekende actie of onleesbaar verzoek geweigerd")
                 return response.json({"error": "Onbekende actie of onleesbaar verzoek."}, status=400)

@@ -1,25 +1,30 @@
 """Every start-up patch the served Rasa gets, in one place: the launcher's Rasa and the benchmark's parser."""
 from __future__ import annotations
 
-import os
+from vraagbaak.core.settings import Settings
 
 
-def install_served_rasa() -> None:
+def install_served_rasa(settings: Settings | None = None) -> None:
     """Patch Rasa in this process as `make run` serves it; each patch is idempotent."""
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
+    from vraagbaak.adapters.api_secrets import install_api_secrets
     from vraagbaak.adapters.channels.origins import install_origin_record
     from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
+    from vraagbaak.adapters.log_privacy import install_identifier_scope
     from vraagbaak.adapters.nlu.inference import install_direct_inference
     from vraagbaak.adapters.nlu.sparse_join import install_direct_sparse_join
     from vraagbaak.adapters.nlu.training_input import install_training_input_without_autotune
     from vraagbaak.adapters.rules import install_short_rule_lookup
     from vraagbaak.adapters.turns import install_turn_gate
 
+    settings = settings or Settings.from_env()
     # Action server down or slow: the user gets the Dutch "technisch probleem" reply, never silence.
-    install_action_failure_reply(float(os.environ.get("VRAAGBAAK_ACTION_TIMEOUT", "10")))
+    install_action_failure_reply(float(settings.action_timeout))
+    # Rasa takes its API token and JWT secret only from its command line, which every local user can read.
+    install_api_secrets(settings.rasa_token, settings.jwt_secret if settings.production else "")
     # A trimmed tracker over a kept-alive connection: the action call costs the same at every turn.
     install_lean_action_calls()
     # Reading a stored conversation back looks up each event's class; Rasa walks every class each time.
@@ -40,5 +45,8 @@ def install_served_rasa() -> None:
     install_turn_gate()
     # The socket.io channel admits only the websites Rasa's --cors lists; Rasa hands that list to CORS alone.
     install_origin_record()
+    # Rasa names the conversation in log lines; while a message is handled (its wait for a turn included),
+    # its ids are known and hidden. Installed after the turn gate, so that it wraps it.
+    install_identifier_scope()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
     install_training_input_without_autotune()

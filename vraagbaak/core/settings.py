@@ -64,9 +64,34 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_CONSOLE_RASA_TOKEN": "",
     # Proxies (addresses or networks) whose X-Forwarded-For / X-Real-IP the console believes; empty: none.
     "VRAAGBAAK_CONSOLE_TRUSTED_PROXIES": "",
+    # The token of Rasa's HTTP API, for the Rasa process: an environment variable, since any local user can
+    # read a command line (/proc/*/cmdline). `make run` sets it; the launcher hands it to Rasa.
+    "VRAAGBAAK_RASA_TOKEN": "",
+    # `make run`: the demo page's port (Rasa's and the action server's are VRAAGBAAK_RASA_PORT and _ACTION_PORT).
+    "VRAAGBAAK_WEB_PORT": "8080",
+    # The key of the pseudonyms that stand for conversation ids in logs; made once, readable by the owner only.
+    "VRAAGBAAK_LOG_KEY_FILE": str(PROJECT_DIR / ".run" / "log-key"),
 }
 CONSOLE_RASA_TOKEN_ENV = "VRAAGBAAK_CONSOLE_RASA_TOKEN"
+RASA_TOKEN_ENV = "VRAAGBAAK_RASA_TOKEN"
 REST_TOKEN_ENV = "VRAAGBAAK_REST_TOKEN"
+JWT_SECRET_ENV = "VRAAGBAAK_JWT_SECRET"
+LOG_KEY_FILE_ENV = "VRAAGBAAK_LOG_KEY_FILE"
+# Every secret a process may get in its environment (the channels' are read by Rasa from the credentials
+# file's ${...}); a log line never shows one of their values.
+SECRET_ENV = (
+    RASA_TOKEN_ENV,
+    CONSOLE_RASA_TOKEN_ENV,
+    JWT_SECRET_ENV,
+    REST_TOKEN_ENV,
+    "VRAAGBAAK_REDIS_PASSWORD",
+    "TELEGRAM_TOKEN",
+    "TELEGRAM_SECRET_TOKEN",
+    "TWILIO_AUTH_TOKEN",
+    "FB_VERIFY",
+    "FB_SECRET",
+    "FB_PAGE_ACCESS_TOKEN",
+)
 TRUE_WORDS = {"1", "true", "yes", "ja", "on", "aan"}
 FALSE_WORDS = {"0", "false", "no", "nee", "off", "uit", ""}
 MIN_SECRET_LENGTH = 16
@@ -177,6 +202,11 @@ class Settings:
     console_rasa_url: str = "http://127.0.0.1:5005"
     console_rasa_token: str = field(default="", repr=False)
     console_trusted_proxies: Tuple[str, ...] = ()
+    rasa_token: str = field(default="", repr=False)
+    web_port: int = 8080
+    log_key_file: str = ENV_DEFAULTS[LOG_KEY_FILE_ENV]
+    # The values of SECRET_ENV that are set, for the log filter only.
+    secret_values: Tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -216,7 +246,7 @@ class Settings:
                 else _origins("VRAAGBAAK_CORS", get("VRAAGBAAK_CORS"), allow_any=True)
             ),
             enable_api=_flag("VRAAGBAAK_ENABLE_API", get("VRAAGBAAK_ENABLE_API")),
-            jwt_secret=get("VRAAGBAAK_JWT_SECRET"),
+            jwt_secret=get(JWT_SECRET_ENV),
             rest_token=bool(get(REST_TOKEN_ENV)),
             socketio_key_file=get("VRAAGBAAK_SOCKETIO_KEY_FILE")
             or ENV_DEFAULTS["VRAAGBAAK_SOCKETIO_KEY_FILE"],
@@ -241,6 +271,10 @@ class Settings:
             console_trusted_proxies=_networks(
                 "VRAAGBAAK_CONSOLE_TRUSTED_PROXIES", get("VRAAGBAAK_CONSOLE_TRUSTED_PROXIES")
             ),
+            rasa_token=get(RASA_TOKEN_ENV),
+            web_port=_number("VRAAGBAAK_WEB_PORT", get("VRAAGBAAK_WEB_PORT"), 1),
+            log_key_file=get(LOG_KEY_FILE_ENV) or ENV_DEFAULTS[LOG_KEY_FILE_ENV],
+            secret_values=tuple(source[name] for name in SECRET_ENV if source.get(name)),
         )
         settings.check(get(REST_TOKEN_ENV))
         return settings
@@ -261,3 +295,5 @@ class Settings:
             )
         if rest_token and len(rest_token) < MIN_SECRET_LENGTH:
             raise ConfigError(f"VRAAGBAAK_REST_TOKEN moet minstens {MIN_SECRET_LENGTH} tekens lang zijn.")
+        if self.rasa_token and len(self.rasa_token) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"{RASA_TOKEN_ENV} moet minstens {MIN_SECRET_LENGTH} tekens lang zijn.")

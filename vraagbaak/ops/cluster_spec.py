@@ -121,6 +121,8 @@ class ClusterSpec:
             "VRAAGBAAK_REDIS_PASSWORD": self.redis_password,
             "VRAAGBAAK_CORS_ORIGINS": self.public_url,
             "VRAAGBAAK_SOCKETIO_KEY_FILE": str(self.socketio_key_file),
+            # One key for every replica and action server: one conversation, one pseudonym in all their logs.
+            "VRAAGBAAK_LOG_KEY_FILE": str(self.workdir / "config" / "log-key"),
         }
         env.update(self.env)
         if self.public_url not in env["VRAAGBAAK_CORS_ORIGINS"]:

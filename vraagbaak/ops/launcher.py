@@ -6,12 +6,20 @@ import secrets
 import signal
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, List, Sequence
 
-from vraagbaak.adapters.log_privacy import disable_vendor_error_reporting, keep_user_text_out_of_logs
+import yaml
+
+from vraagbaak.adapters.log_privacy import (
+    disable_vendor_error_reporting,
+    install_private_log_lines,
+    keep_user_text_out_of_logs,
+    load_log_key,
+)
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.session_tokens import session_key
-from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, ConfigError, Settings
+from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, RASA_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import (
     PRIVATE_ENV,
     SERVING_ENV,
@@ -25,18 +33,33 @@ from vraagbaak.ops.processes import (
 )
 
 
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigError as error:
+        print(f"Vraagbaak start niet: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def keep_logs_private(settings: Settings) -> None:
+    """Every log line of this process: no identifier (a keyed pseudonym instead), no secret, escaped, bounded."""
+    install_private_log_lines(load_log_key(Path(settings.log_key_file)), settings.secret_values)
+
+
 def run_rasa_cli(args: Sequence[str]) -> None:
     """Run the `rasa` command line in this process, with error reporting disabled."""
     os.environ.update(PRIVATE_ENV)
     if list(args[:1]) == ["run"]:
         for name, value in SERVING_ENV.items():
             os.environ.setdefault(name, value)
+    settings = _settings()
     disable_vendor_error_reporting()
     keep_user_text_out_of_logs()
+    keep_logs_private(settings)
     # Imported here: the action server shares this module and must not load Rasa (~400 MB).
     from vraagbaak.adapters.patches import install_served_rasa
 
-    install_served_rasa()
+    install_served_rasa(settings)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]
@@ -48,6 +71,7 @@ def run_action_server(args: Sequence[str]) -> None:
     os.environ.update(PRIVATE_ENV)
     # Only Rasa talks to the action server: loopback unless the production settings chose an address.
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
+    keep_logs_private(_settings())
     from rasa_sdk.__main__ import main as sdk_main
 
     from vraagbaak.adapters.action_server import install_private_action_server
@@ -59,10 +83,15 @@ def run_action_server(args: Sequence[str]) -> None:
 
 @dataclass(frozen=True)
 class ServeCommands:
-    """What `make run` starts: the action server, Rasa, the demo page and the staff console."""
+    """What `make run` starts: the action server, Rasa, the demo page and the staff console.
+
+    Secrets go in an environment (rasa_env, console_env), never on a command line: any local user can read
+    /proc/*/cmdline.
+    """
 
     actions: List[str]
     rasa: List[str]
+    rasa_env: Dict[str, str]
     web: List[str]
     console: List[str]
     console_env: Dict[str, str]
@@ -77,6 +106,7 @@ def serve_commands(
     action_port: int = 5055,
     web_port: int = 8080,
     extra: Sequence[str] = (),
+    endpoints: str | None = None,
 ) -> ServeCommands:
     """The command lines (pure, so tests can check them): Rasa's API is on, behind a token only the console gets."""
     rasa = rasa_command(
@@ -91,19 +121,19 @@ def serve_commands(
             str(rasa_port),
             "--credentials",
             credentials,
+            *(["--endpoints", endpoints] if endpoints else []),
             # Each allowed website as its own argument: Rasa matches a joined list against no origin at all.
             "--cors",
             *(settings.cors_origins or (f"http://localhost:{web_port}",)),
-            # The staff console parses and switches models through the API; the token never reaches a log.
+            # The staff console parses and switches models through the API; its token is in rasa_env.
             "--enable-api",
-            "--auth-token",
-            api_token,
             *extra,
         ]
     )
     return ServeCommands(
         actions=launcher_command(action_server_arguments(action_port)),
         rasa=rasa,
+        rasa_env={RASA_TOKEN_ENV: api_token},
         web=web_server_command(web_port, f"http://localhost:{rasa_port}"),
         console=console_command(settings.console_port),
         console_env={
@@ -113,14 +143,19 @@ def serve_commands(
     )
 
 
-def serve(
-    model: str,
-    rasa_port: int = 5005,
-    action_port: int = 5055,
-    web_port: int = 8080,
-    extra: Sequence[str] = (),
-) -> int:
-    """Start the action server, Rasa, the demo web page and the staff console; Ctrl-C stops them all."""
+def write_endpoints(path: Path, action_port: int) -> None:
+    """endpoints.yml of the repository, with the action server on this port."""
+    endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
+    path.write_text(yaml.safe_dump(endpoints, sort_keys=False), encoding="utf-8")
+
+
+def serve(model: str, extra: Sequence[str] = ()) -> int:
+    """Start the action server, Rasa, the demo web page and the staff console; Ctrl-C stops them all.
+
+    Ports: VRAAGBAAK_RASA_PORT (5005), VRAAGBAAK_ACTION_PORT (5055), VRAAGBAAK_WEB_PORT (8080) and
+    VRAAGBAAK_CONSOLE_PORT (8090).
+    """
     from vraagbaak.ops.channel_credentials import main as write_credentials
 
     # Messaging channels are switched on only by their environment variables (docs/channels.md).
@@ -135,12 +170,23 @@ def serve(
     except ConfigError as error:
         print(f"Vraagbaak start niet: {error}", file=sys.stderr)
         return 2
+    rasa_port, action_port, web_port = settings.rasa_port, settings.action_port, settings.web_port
+    endpoints = PROJECT_DIR / ".run" / "endpoints.yml"
+    write_endpoints(endpoints, action_port)
     # A fresh token for every start: Rasa's HTTP API answers only the console, which gets it in its environment.
     commands = serve_commands(
-        model, settings, str(credentials), secrets.token_urlsafe(32), rasa_port, action_port, web_port, extra
+        model,
+        settings,
+        str(credentials),
+        secrets.token_urlsafe(32),
+        rasa_port,
+        action_port,
+        web_port,
+        extra,
+        str(endpoints),
     )
     actions = start_process(commands.actions)
-    server = start_process(commands.rasa)
+    server = start_process(commands.rasa, env=commands.rasa_env)
     web = start_process(commands.web)
     # Without an account (`make console-user`) the console says so and stops; the bot runs on.
     console = start_process(commands.console, env=commands.console_env)

@@ -17,6 +17,7 @@ import requests
 import yaml
 
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.settings import LOG_KEY_FILE_ENV, RASA_TOKEN_ENV
 from vraagbaak.core.user_input import MAX_REQUEST_BYTES
 
 PRIVATE_ENV = {
@@ -209,7 +210,9 @@ def running_servers(
     rasa_log, action_log = workdir / "rasa.log", workdir / "actions.log"
     for log in (rasa_log, action_log):
         log.write_bytes(b"")
-    actions = start_process(launcher_command(action_server_arguments(action_port)), action_log, extra_env)
+    # The log key of these servers lives with their logs, not in the project's .run/.
+    env = {LOG_KEY_FILE_ENV: str(workdir / "log-key"), **(extra_env or {})}
+    actions = start_process(launcher_command(action_server_arguments(action_port)), action_log, env)
     rasa = start_process(
         rasa_command(
             [
@@ -223,15 +226,14 @@ def running_servers(
                 "--credentials",
                 str(credentials or PROJECT_DIR / "credentials.yml"),
                 "--enable-api",
-                "--auth-token",
-                token,
                 "--cors",
                 "*",
                 *extra_rasa_args,
             ]
         ),
         rasa_log,
-        extra_env,
+        # The API token in the environment, never on the command line (any local user can read that).
+        {**env, RASA_TOKEN_ENV: token},
     )
     try:
         wait_for(f"http://127.0.0.1:{action_port}/health", actions)

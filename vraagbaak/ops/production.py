@@ -22,7 +22,7 @@ import yaml
 from vraagbaak.adapters.action_failure import install_action_failure_reply
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.session_tokens import session_key
-from vraagbaak.core.settings import REST_TOKEN_ENV, ConfigError, Settings
+from vraagbaak.core.settings import LOG_KEY_FILE_ENV, REST_TOKEN_ENV, ConfigError, Settings
 from vraagbaak.ops.processes import action_server_arguments
 
 logger = logging.getLogger(__name__)
@@ -92,7 +92,9 @@ def rasa_arguments(settings: Settings, endpoints_file: Path, credentials_file: P
     if settings.cors_origins:
         args += ["--cors", *settings.cors_origins]
     if settings.enable_api:
-        args += ["--enable-api", "--jwt-secret", settings.jwt_secret, "--jwt-method", "HS256"]
+        # The secret itself stays in the environment (VRAAGBAAK_JWT_SECRET): any local user can read a command
+        # line. vraagbaak.adapters.api_secrets hands it to Rasa.
+        args += ["--enable-api", "--jwt-method", "HS256"]
     return args
 
 
@@ -107,8 +109,11 @@ def action_arguments(settings: Settings) -> List[str]:
 
 
 def action_environment(settings: Settings) -> Dict[str, str]:
-    """rasa-sdk reads its listen address from SANIC_HOST: loopback unless a private network needs more."""
-    return {"SANIC_HOST": settings.action_host}
+    """rasa-sdk reads its listen address from SANIC_HOST: loopback unless a private network needs more.
+
+    The log key is the one Rasa uses, so both name a conversation by the same pseudonym.
+    """
+    return {"SANIC_HOST": settings.action_host, LOG_KEY_FILE_ENV: settings.log_key_file}
 
 
 def write_config(settings: Settings, directory: Path) -> Tuple[Path, Path]:
@@ -154,9 +159,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "config":
         endpoints, credentials = write_config(settings, args.out)
-        shown = rasa_arguments(settings, endpoints, credentials)
-        # Never print the secret itself; the shell fills it in from the environment.
-        print(" ".join('"$VRAAGBAAK_JWT_SECRET"' if a == settings.jwt_secret and a else a for a in shown))
+        # No secret is an argument: Rasa gets them from the environment through the launcher.
+        print(" ".join(rasa_arguments(settings, endpoints, credentials)))
         return 0
     if args.command == "acties":
         _exec(["vraagbaak.ops.launcher", *action_arguments(settings)], action_environment(settings))

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Set, Tuple
+from typing import Any, Awaitable, Callable, ContextManager, Dict, List, Set, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
@@ -26,6 +26,7 @@ from sanic.response import HTTPResponse
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
 from vraagbaak.adapters.channels.origins import allowed_origins, origin_allowed
+from vraagbaak.adapters.log_privacy import identifiers_in_play
 from vraagbaak.adapters.rate_limit import Notices, TokenBuckets
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
@@ -108,7 +109,17 @@ class VraagbaakSocketIOInput(SocketIOInput):
         buckets = TokenBuckets(settings.rate_burst, settings.rate_per_minute)
         notices = Notices()
 
+        def in_play(sid: str, session_id: Any, *others: Any) -> ContextManager[str]:
+            session = session_id if isinstance(session_id, str) and session_id else ""
+            conversation = conversation_id(self.name(), session) if session else f"{self.name()}-sid:{sid}"
+            return identifiers_in_play(conversation, sid, session, *(o for o in others if isinstance(o, str)))
+
         async def session_request(sid: str, data: Dict | None) -> None:
+            # The socket id and a proposed session id name a visitor: no log line may show them.
+            with in_play(sid, data.get("session_id") if isinstance(data, dict) else None):
+                await confirm_session(sid, data)
+
+        async def confirm_session(sid: str, data: Dict | None) -> None:
             data = data if isinstance(data, dict) else {}
             proposed = data.get("session_id")
             session = tokens.session_of(proposed)
@@ -145,6 +156,11 @@ class VraagbaakSocketIOInput(SocketIOInput):
                     logger.warning("socket.io: verbinding stuurt te veel berichten (%d geweigerd)", refused)
                     await say(sid, "te_veel_berichten")
                 return
+            claimed = data.get("session_id") if isinstance(data, dict) else None
+            with in_play(sid, (confirmed.get(sid) or (None, None))[1], claimed):
+                await answer_message(sid, data)
+
+        async def answer_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
                 data = {}
             given = confirmed.get(sid)
@@ -199,6 +215,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 return response.text("bad request", status=400)
             conversation = conversation_id(self.name(), session)
             try:
+                # Agent.handle_message hides this conversation's ids in every log line (log_privacy).
                 await on_new_message(
                     UserMessage(
                         FORGET_PAYLOAD, CollectingOutputChannel(), conversation, input_channel=self.name()
