@@ -46,8 +46,12 @@ def test_model_carries_its_pipeline_and_tokens_have_lemmas(tmp_path) -> None:
     message = Message(data={"text": "Waarom steunt Amnesty het Scandinavische model niet?"})
     loaded.process([message])
     tokens = message.get("text_tokens")
-    assert [t.text for t in tokens][:3] == ["Waarom", "steunt", "Amnesty"]
+    # Tokens are of the normal form both layers read (vraagbaak.core.normalise): lower case, no accents.
+    assert [t.text for t in tokens][:3] == ["waarom", "steunt", "amnesty"]
     assert tokens[1].lemma == "steunen"
+    flemish = Message(data={"text": "ＫＺＩＴ hier en ge weet da"})
+    loaded.process([flemish])
+    assert [t.text for t in flemish.get("text_tokens")] == ["ik", "zit", "hier", "en", "je", "weet", "dat"]
 
 
 def test_serving_with_another_pipeline_than_trained_fails_loudly(tmp_path) -> None:

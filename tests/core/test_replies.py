@@ -179,19 +179,21 @@ def test_input_problem_accepts_html_and_sql_as_ordinary_text() -> None:
 
 
 @pytest.mark.parametrize(
-    "text, safety, expected",
+    "text, danger, expected",
     [
-        ("hij houdt me hier vast", 0.35, "veilig_in_nood"),
-        ("wat als ik ooit bedreigd word", 0.35, None),
-        ("in mijn verhaal wordt iemand vastgehouden", 0.9, None),
-        ("hij houdt me hier vast", 0.1, None),
-        ("2", 0.9, "keuze_nummer"),
-        ("", 0.9, "nlu_fallback"),
-        ("geen van deze", 0.0, "keuze_geen_van_deze"),
-        ("Beschermt Amnesty pooiers", 0.0, "faq_pooiers"),
+        ("hij houdt me hier vast", True, "veilig_in_nood"),
+        ("hij houdt me hier vast", False, None),
+        # The safety layer's verdict comes before the input checks: a long cry for help is still one.
+        ("help " * 300, True, "veilig_in_nood"),
+        ("help " * 300, False, "nlu_fallback"),
+        ("2", False, "keuze_nummer"),
+        ("/faq_bestaat_niet", True, "nlu_fallback"),
+        ("", False, "nlu_fallback"),
+        ("geen van deze", False, "keuze_geen_van_deze"),
+        ("Beschermt Amnesty pooiers", False, "faq_pooiers"),
     ],
 )
-def test_deterministic_overrides(text: str, safety: float, expected) -> None:
+def test_deterministic_overrides(text: str, danger: bool, expected) -> None:
     from vraagbaak.adapters.nlu.input_guard import override_intent
 
-    assert override_intent(text, safety, 0.3) == expected
+    assert override_intent(text, danger) == expected

@@ -56,6 +56,12 @@ def test_no_case_is_in_the_set_twice() -> None:
     assert len(folded) == len(set(folded))
 
 
+def test_a_phrasing_in_both_writers_files_counts_once(tmp_path) -> None:
+    (tmp_path / "a.yml").write_text('nood:\n  geweld_nu:\n    - "Help hij slaat me"\n', encoding="utf-8")
+    (tmp_path / "b.yml").write_text('nood:\n  geweld_nu:\n    - "help, hij slaat me!"\n', encoding="utf-8")
+    assert [c.text for c in load_safety_set(tmp_path)] == ["Help hij slaat me"]
+
+
 def test_the_leak_check_catches_a_planted_copy() -> None:
     case = CASES[0].text
     assert leaks([case], [case.upper() + "!!"]) != []

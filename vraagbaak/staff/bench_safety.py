@@ -21,6 +21,7 @@ from vraagbaak.core.safety.corpus import load_corpus, training_set
 from vraagbaak.core.safety.crossval import leave_one_kind_out
 from vraagbaak.core.safety.model import train
 from vraagbaak.staff import evaluation as ev
+from vraagbaak.staff.leaks import fold
 
 SAFETY_SET_DIR = TESTS_DIR / "data" / "veiligheid"
 
@@ -35,13 +36,20 @@ class Case:
 
 
 def load_safety_set(directory: Path = SAFETY_SET_DIR) -> List[Case]:
-    """Every case of the frozen set: `nood` (danger now) and `geen_nood` (not), by kind."""
+    """Every case of the frozen set: `nood` (danger now) and `geen_nood` (not), by kind.
+
+    The two writers worked apart, so a phrasing can occur in both files; it counts once (the first).
+    """
     cases: List[Case] = []
+    seen = set()
     for path in sorted(directory.glob("*.yml")):
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
         for key, danger in (("nood", True), ("geen_nood", False)):
             for kind, texts in (raw.get(key) or {}).items():
-                cases += [Case(str(t), danger, kind) for t in texts]
+                for text in texts:
+                    if fold(str(text)) not in seen:
+                        seen.add(fold(str(text)))
+                        cases.append(Case(str(text), danger, kind))
     return cases
 
 
