@@ -281,3 +281,32 @@ def test_the_formula_check_would_catch_a_csv_without_escaping(
 )
 def test_spreadsheet_cells(cell: object, written: str) -> None:
     assert reports.spreadsheet_cell(cell) == written
+
+
+def test_the_test_pane_shows_the_safety_layers_decision_and_why(kb: KnowledgeBase) -> None:
+    from vraagbaak.staff.console.preview import build_preview
+
+    verdict = {
+        "nood": True,
+        "score": 0.93,
+        "drempel": 0.25,
+        "signalen": ["vast", "dringend"],
+        "niet_acuut": [],
+    }
+    danger = {
+        "text": "ik zit hier vast",
+        "intent": {"name": "veilig_in_nood", "confidence": 1.0},
+        "intent_ranking": [{"name": "veilig_in_nood", "confidence": 1.0}],
+        "veiligheid": verdict,
+    }
+    preview = build_preview(kb, "ik zit hier vast", danger)
+    assert preview.emergency and preview.outcome == Outcome.EMERGENCY
+    assert preview.safety.startswith("noodbericht (score 0.93, grens 0.25)")
+    assert "vastgehouden of gedwongen" in preview.safety
+    shown = " ".join(line for m in preview.messages for b in m.blocks for line in b.lines)
+    assert kb.help_lines.emergency in shown and kb.help_lines.not_police[0].number in shown
+    calm = {**danger, "intent": {"name": "faq_pooiers", "confidence": 0.9}, "intent_ranking": []}
+    calm["veiligheid"] = {**verdict, "nood": False, "score": 0.02, "niet_acuut": ["verleden"]}
+    preview = build_preview(kb, "vorig jaar", calm)
+    assert not preview.emergency and preview.safety.startswith("geen noodbericht")
+    assert "wijst op niet-acuut: verleden" in preview.safety

@@ -64,6 +64,18 @@ class Verdict:
             "niet_acuut": list(self.framings),
         }
 
+    @classmethod
+    def from_dict(cls, raw: Dict[str, object]) -> Verdict:
+        """The verdict back from what `as_dict` stored with a message."""
+        return cls(
+            danger=bool(raw.get("nood")),
+            score=float(raw.get("score") or 0.0),  # type: ignore[arg-type]
+            threshold=float(raw.get("drempel") or 0.0),  # type: ignore[arg-type]
+            self_harm=bool(raw.get("zelfbeschadiging")),
+            signals=tuple(str(s) for s in raw.get("signalen") or () if str(s) in LABELS),  # type: ignore[union-attr]
+            framings=tuple(str(s) for s in raw.get("niet_acuut") or () if str(s) in LABELS),  # type: ignore[union-attr]
+        )
+
     def explanation(self) -> str:
         """One Dutch sentence for staff: the decision and why."""
         decision = "noodbericht" if self.danger else "geen noodbericht"

@@ -6,7 +6,8 @@ from typing import Any, Dict, List, Tuple
 
 from vraagbaak.core import replies
 from vraagbaak.core.knowledge_base import BULLET, KnowledgeBase
-from vraagbaak.core.outcomes import CHOICE_INTENT, FALLBACK_INTENT, INTENT_OUTCOMES, Outcome
+from vraagbaak.core.outcomes import CHOICE_INTENT, FALLBACK_INTENT, INTENT_OUTCOMES, SAFETY_INTENT, Outcome
+from vraagbaak.core.safety.model import Verdict
 from vraagbaak.staff import reports as rp
 
 # Outcomes whose reply is one bot message from the knowledge base (the inverse of reports.MESSAGE_OUTCOMES).
@@ -38,6 +39,8 @@ def visitor_reply(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> replies.Repl
         return replies.clarify(kb, parse_data)
     if intent == CHOICE_INTENT:
         return replies.choose(kb, [], parse_data)  # nothing offered yet in a new conversation
+    if intent == SAFETY_INTENT:
+        return replies.safe_path(kb, parse_data)
     outcome = INTENT_OUTCOMES.get(intent)
     if outcome == Outcome.OUT_OF_SCOPE:
         return replies.out_of_scope(kb)
@@ -107,6 +110,8 @@ class Preview:
     recognised: Candidate | None
     runners_up: List[Candidate]
     doubtful: bool
+    safety: str = ""
+    emergency: bool = False
 
 
 def shown_messages(reply: replies.Reply) -> List[ShownMessage]:
@@ -146,4 +151,12 @@ def build_preview(kb: KnowledgeBase, question: str, parse_data: Dict[str, Any]) 
         recognised=ranking[0] if ranking else None,
         runners_up=ranking[1:3],
         doubtful=reply.outcome in DOUBTFUL,
+        safety=safety_explanation(parse_data),
+        emergency=reply.outcome == Outcome.EMERGENCY,
     )
+
+
+def safety_explanation(parse_data: Dict[str, Any]) -> str:
+    """The safety layer's decision and why, in staff words (empty for a button or an empty message)."""
+    raw = parse_data.get("veiligheid")
+    return Verdict.from_dict(raw).explanation() if isinstance(raw, dict) else ""

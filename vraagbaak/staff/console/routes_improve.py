@@ -9,7 +9,7 @@ from typing import Any, Dict, List
 from sanic import Request, Sanic
 from sanic.response import HTTPResponse
 
-from vraagbaak.core.outcomes import OUT_OF_SCOPE_INTENT
+from vraagbaak.core.outcomes import OUT_OF_SCOPE_INTENT, SAFETY_INTENT
 from vraagbaak.staff import reports as rp
 from vraagbaak.staff.console.durations import COMPARISON, TRAINING, describe_estimate
 from vraagbaak.staff.console.jobs import ConsoleError, JobBusy
@@ -28,11 +28,12 @@ MAX_INPUT = 1000
 
 
 def topic_choices(console: Console) -> List[Dict[str, str]]:
-    """Every topic by its title, then 'buiten bereik'."""
+    """Every topic by its title, then 'buiten bereik', then 'iemand in nood' (a missed emergency)."""
     choices = [{"intent": t.intent, "label": t.title} for t in console.kb.topics]
     choices.append(
         {"intent": OUT_OF_SCOPE_INTENT, "label": "Buiten bereik: de bot kan hier niet op antwoorden"}
     )
+    choices.append({"intent": SAFETY_INTENT, "label": "Iemand in nood: de bot moet het noodbericht geven"})
     return choices
 
 
