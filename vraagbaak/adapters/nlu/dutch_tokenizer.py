@@ -1,6 +1,7 @@
 """Dutch spaCy tokenizer that stores its own spaCy pipeline inside the trained Rasa model."""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import logging
@@ -19,6 +20,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from spacy.language import Language
 
+from vraagbaak.core import normalise as normalise_module
 from vraagbaak.core.normalise import normalise
 
 logger = logging.getLogger(__name__)
@@ -92,6 +94,11 @@ class DutchSpacyTokenizer(Tokenizer):
         self._nlp = nlp
         self._model_storage = model_storage
         self._resource = resource
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
+        """The normal form's code: when it changes, Rasa's cache must not reuse old tokens."""
+        return hashlib.sha256(Path(normalise_module.__file__).read_bytes()).hexdigest()
 
     @classmethod
     def create(

@@ -19,6 +19,8 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from vraagbaak.core import normalise as normalise_module
+from vraagbaak.core import safety as safety_package
 from vraagbaak.core.outcomes import SAFETY_INTENT
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.safety.corpus import load_corpus, training_set
@@ -34,13 +36,19 @@ def corpus_dir(config: Dict[str, Any]) -> Path:
     return PROJECT_DIR / str(config["corpus"])
 
 
-def corpus_fingerprint(directory: Path) -> str:
-    """A checksum of the corpus files, so that Rasa retrains this component when only they change."""
+def files_fingerprint(paths: List[Path]) -> str:
+    """A checksum of files Rasa does not know this component depends on, for its training cache key."""
     digest = hashlib.sha256()
-    for path in sorted(directory.glob("*.yml")):
+    for path in paths:
         digest.update(path.name.encode("utf-8"))
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def corpus_fingerprint(directory: Path) -> str:
+    """The corpus files and the code that turns them into weights: a change in either retrains the layer."""
+    code = sorted(Path(safety_package.__file__).parent.glob("*.py")) + [Path(normalise_module.__file__)]
+    return files_fingerprint(sorted(directory.glob("*.yml")) + code)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -10,7 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import numpy as np
 from scipy import sparse
@@ -65,15 +65,20 @@ class Verdict:
         }
 
     @classmethod
-    def from_dict(cls, raw: Dict[str, object]) -> Verdict:
-        """The verdict back from what `as_dict` stored with a message."""
+    def from_dict(cls, raw: Dict[str, Any]) -> Verdict:
+        """The verdict back from what `as_dict` stored with a message (unknown signal names are left out)."""
+
+        def names(key: str) -> Tuple[str, ...]:
+            value = raw.get(key)
+            return tuple(str(s) for s in value if str(s) in LABELS) if isinstance(value, list) else ()
+
         return cls(
             danger=bool(raw.get("nood")),
-            score=float(raw.get("score") or 0.0),  # type: ignore[arg-type]
-            threshold=float(raw.get("drempel") or 0.0),  # type: ignore[arg-type]
+            score=float(raw.get("score") or 0.0),
+            threshold=float(raw.get("drempel") or 0.0),
             self_harm=bool(raw.get("zelfbeschadiging")),
-            signals=tuple(str(s) for s in raw.get("signalen") or () if str(s) in LABELS),  # type: ignore[union-attr]
-            framings=tuple(str(s) for s in raw.get("niet_acuut") or () if str(s) in LABELS),  # type: ignore[union-attr]
+            signals=names("signalen"),
+            framings=names("niet_acuut"),
         )
 
     def explanation(self) -> str:
