@@ -421,14 +421,14 @@
     }
     var numbers = callNumbers(data);
     if (numbers.length && !data.text) {
-      // Rasa sends the text first and its custom part after: link the numbers in the bubble just shown.
-      var bubbles = log.querySelectorAll(".vb-bot");
-      linkNumbers(bubbles[bubbles.length - 1], numbers);
-      var stored = transcript[transcript.length - 1];
-      if (stored && stored.who === "bot") {
-        stored.bellen = numbers;
-        remember(transcript.pop());
+      // Rasa sends the text first, split into paragraphs, and its custom part after: link the numbers in
+      // this turn's bubbles, and store them with this turn's messages so that a reload links them again.
+      linkNumbers(botTurn, numbers);
+      for (var i = transcript.length - 1; i >= 0 && transcript[i].who === "bot"; i--) {
+        var known = Array.isArray(transcript[i].bellen) ? transcript[i].bellen : [];
+        transcript[i].bellen = known.concat(numbers.filter(function (n) { return known.indexOf(n) < 0; }));
       }
+      if (transcript.length) remember(transcript.pop());
       return;
     }
     var msg = cleanBotMessage(data);

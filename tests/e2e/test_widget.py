@@ -660,3 +660,36 @@ def test_static_server_headers_and_no_path_traversal(site: Site) -> None:
     assert (
         raw_get(site.url, "/vraagbaak-widget.js").getheader("Content-Type", "").startswith("text/javascript")
     )
+
+
+def test_the_safe_path_has_call_links_and_stays_calm_on_a_phone(
+    browser: Browser, site: Site, kb: KnowledgeBase
+) -> None:
+    phone = Session(browser, site, width=390, height=844)
+    try:
+        page = phone.page
+        phone.ask("help hij slaat me en ik zit opgesloten in de kamer")
+        page.wait_for_selector('.vb-bot a.vb-tel[href="tel:112"]')
+        page.wait_for_function(
+            "n => document.querySelectorAll('.vb-bot a.vb-tel').length >= n",
+            arg=1 + len(kb.help_lines.not_police),
+        )
+        links = page.eval_on_selector_all(".vb-bot a.vb-tel", "as => as.map(a => [a.textContent, a.href])")
+        expected = [kb.help_lines.emergency] + [h.number for h in kb.help_lines.not_police]
+        assert [text for text, _ in links] == expected
+        for text, href in links:
+            assert href == "tel:" + "".join(c for c in text if c.isdigit() or c == "+")
+        # Calm on a phone: the links are tappable, nothing runs off the side, quick exit stays in view.
+        for box in (page.locator(".vb-bot a.vb-tel").nth(i).bounding_box() for i in range(len(links))):
+            assert (
+                box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390 and box["height"] >= 16
+            )
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page.locator(".vb-exit").is_visible()
+        # A reload keeps the call links (the transcript stores which numbers they were).
+        page.reload()
+        page.wait_for_selector('.vb-bot a.vb-tel[href="tel:112"]')
+        phone.screenshot("widget-noodbericht-390px.png")
+        phone.assert_clean()
+    finally:
+        phone.close()
