@@ -422,23 +422,23 @@ def assert_safe_path(texts: List[str], self_harm: bool = False) -> None:
         assert line.number in joined, line.name
 
 
-def test_rest_emergency_gets_112_call_numbers_and_help_that_is_not_the_police(rasa: RunningServers) -> None:
-    reply = requests.post(
-        f"{rasa.rasa_url}/webhooks/rest/webhook",
-        json={"sender": f"nood-{uuid.uuid4().hex[:8]}", "message": DANGER_NOW},
-        timeout=60,
+def rest_reply(rasa: RunningServers, text: str) -> List[Dict[str, Any]]:
+    """The REST channel's reply to one message in a new conversation."""
+    url = f"{rasa.rasa_url}/webhooks/rest/webhook"
+    return requests.post(
+        url, json={"sender": f"nood-{uuid.uuid4().hex[:8]}", "message": text}, timeout=60
     ).json()
+
+
+def test_rest_emergency_gets_112_call_numbers_and_help_that_is_not_the_police(rasa: RunningServers) -> None:
+    reply = rest_reply(rasa, DANGER_NOW)
     assert_safe_path([m.get("text", "") for m in reply])
     numbers = {n for m in reply for n in (m.get("custom") or {}).get("vraagbaak", {}).get("bellen", [])}
     assert HELP.emergency in numbers and {h.number for h in HELP.not_police} <= numbers
 
 
 def test_rest_self_harm_gets_the_suicide_prevention_lines_first(rasa: RunningServers) -> None:
-    reply = requests.post(
-        f"{rasa.rasa_url}/webhooks/rest/webhook",
-        json={"sender": f"nood-{uuid.uuid4().hex[:8]}", "message": SELF_HARM},
-        timeout=60,
-    ).json()
+    reply = rest_reply(rasa, SELF_HARM)
     assert_safe_path([m.get("text", "") for m in reply], self_harm=True)
     assert reply[0]["text"].startswith(KB.message("nood_zelfdoding"))
 
@@ -446,14 +446,7 @@ def test_rest_self_harm_gets_the_suicide_prevention_lines_first(rasa: RunningSer
 def test_rest_danger_with_a_topic_question_gets_the_safe_path_first_and_the_topic_offered(
     rasa: RunningServers,
 ) -> None:
-    reply = requests.post(
-        f"{rasa.rasa_url}/webhooks/rest/webhook",
-        json={
-            "sender": f"nood-{uuid.uuid4().hex[:8]}",
-            "message": "mijn pooier bedreigt me nu, wat vindt amnesty eigenlijk van pooiers?",
-        },
-        timeout=60,
-    ).json()
+    reply = rest_reply(rasa, "mijn pooier bedreigt me nu, wat vindt amnesty eigenlijk van pooiers?")
     assert HELP.emergency in reply[0]["text"]
     assert reply[-1]["text"] == KB.message("nood_ook_vraag")
     assert [b["payload"] for b in reply[-1]["buttons"]] == ["/faq_pooiers"]
