@@ -5,7 +5,7 @@ import abc
 from typing import Any, Dict, List
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, Restarted, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, Restarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from vraagbaak import insights
@@ -141,6 +141,16 @@ class ActionDefaultFallback(MessageAction):
     action_name = "action_default_fallback"
     message_key = "onbekende_knop"
     outcome = Outcome.UNKNOWN_BUTTON
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[str, Any]
+    ) -> List[Dict[str, Any]]:
+        """Send the reply, then wait for the user.
+
+        An intent without a rule makes Rasa predict this fallback again after it ran, until its circuit
+        breaker stops at ten identical replies; Rasa's own fallback avoids that by undoing the user's turn.
+        """
+        return [*await super().run(dispatcher, tracker, domain), FollowupAction("action_listen")]
 
 
 class ActionForgetConversation(MessageAction):

@@ -70,6 +70,13 @@ async def test_message_actions_send_their_knowledge_base_text(kb, tracker_dict, 
     assert dispatcher.messages[0]["text"] == kb.message(key)
 
 
+async def test_the_fallback_replies_once_then_waits_for_the_user(kb, tracker_dict, domain) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await actions.ActionDefaultFallback().run(dispatcher, tracker_from(tracker_dict), domain)
+    assert [m["text"] for m in dispatcher.messages] == [kb.message("onbekende_knop")]
+    assert events[-1] == {"event": "followup", "timestamp": None, "name": "action_listen"}
+
+
 def test_safe_path_text_names_112_and_says_the_bot_cannot_call(kb: KnowledgeBase) -> None:
     text = kb.message("nood")
     assert "112" in text and "geen hulp bellen" in text
