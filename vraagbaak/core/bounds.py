@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Dict, FrozenSet
+from typing import Any, Dict, FrozenSet, TypeGuard
 
 MAX_SENDER_LENGTH = 128
 # ASCII only, so characters and bytes are the same; '+' for phone numbers (Twilio's "whatsapp:+31…").
-SENDER_CHARACTERS = "A-Z a-z 0-9 _ . : + -"
-_SENDER_ID = re.compile(r"[A-Za-z0-9_.:+-]{1,%d}" % MAX_SENDER_LENGTH)
+_SENDER_ID = re.compile(rf"[A-Za-z0-9_.:+-]{{1,{MAX_SENDER_LENGTH}}}")
 
 # The metadata keys the bot reads. None: no action, store or insight reads a message's metadata, and Rasa
 # would keep it twice (in the message and, at a session's start, in the slot `session_started_metadata`).
@@ -21,7 +20,7 @@ KEPT_METADATA_KEYS: FrozenSet[str] = frozenset()
 MAX_METADATA_BYTES = 1024
 
 
-def valid_sender_id(sender: Any) -> bool:
+def valid_sender_id(sender: Any) -> TypeGuard[str]:
     """Whether a channel may use this as a conversation id: at most 128 of A-Z a-z 0-9 _ . : + -."""
     # The length first: a match on megabytes would already be work.
     return isinstance(sender, str) and len(sender) <= MAX_SENDER_LENGTH and bool(_SENDER_ID.fullmatch(sender))

@@ -9,7 +9,6 @@ Rasa 3.6's own channel loses messages with python-socketio 5.x:
 """
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
@@ -23,6 +22,8 @@ from sanic.response import HTTPResponse
 
 from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
+from vraagbaak.adapters.channels.socketio_bounds import bound_packets
+from vraagbaak.core.bounds import kept_metadata
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES, TOO_LONG, clean_user_text, input_problem
@@ -33,16 +34,6 @@ logger = logging.getLogger(__name__)
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 FORGET_PAYLOAD = f"/{FORGET_INTENT}"
 MAX_FORGET_BYTES = 1024
-
-
-def _metadata(raw: Any) -> Dict[str, Any]:
-    """Metadata as a dict; malformed metadata is dropped rather than crashing the handler."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return {}
-    return raw if isinstance(raw, dict) else {}
 
 
 class VraagbaakSocketIOOutput(SocketIOOutput):
@@ -85,7 +76,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
         confirmed: Dict[str, str] = {}  # socket id -> the session id this socket was given
         heard: Set[str] = set()  # socket ids that have sent a message
 
-        async def session_request(sid: str, data: Dict | None) -> None:
+        async def session_request(sid: str, data: Dict | None = None, *_: Any) -> None:
             data = data if isinstance(data, dict) else {}
             proposed = data.get("session_id")
             if not isinstance(proposed, str) or not SESSION_ID.fullmatch(proposed):
@@ -105,9 +96,11 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 self.bot_message_evt, {"text": markdown_safe(text)}, room=sid, namespace=self.namespace
             )
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             if not isinstance(data, dict):
-                data = {}
+                # No data at all, or not an object: nothing says which session or what text.
+                await say(sid, "ongeldig_verzoek")
+                return
             session_id = confirmed.get(sid)
             if self.session_persistence and (session_id is None or data.get("session_id") != session_id):
                 # Only the session this socket was confirmed for: never write into someone else's.
@@ -129,7 +122,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 VraagbaakSocketIOOutput(sio, self.bot_message_evt),
                 conversation_id(self.name(), session_id if self.session_persistence and session_id else sid),
                 input_channel=self.name(),
-                metadata=_metadata(data.get(self.metadata_key)),
+                metadata=kept_metadata(data.get(self.metadata_key)),
             )
             try:
                 await on_new_message(message)
@@ -166,6 +159,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 return response.text("error", status=503)
             return response.empty()
 
+        bound_packets(sio, self.namespace, say)
         # Replace Rasa's handlers for these events (python-socketio keeps one handler per event).
         sio.on("session_request", handler=session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handler=handle_message, namespace=self.namespace)
