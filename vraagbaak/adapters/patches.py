@@ -11,6 +11,7 @@ def install_served_rasa() -> None:
     from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
+    from vraagbaak.adapters.http_errors import install_dutch_error_pages, install_request_checks
     from vraagbaak.adapters.nlu.inference import install_direct_inference
     from vraagbaak.adapters.nlu.sparse_join import install_direct_sparse_join
     from vraagbaak.adapters.nlu.training_input import install_training_input_without_autotune
@@ -35,5 +36,9 @@ def install_served_rasa() -> None:
     install_direct_sparse_join()
     # A few messages at once per process, whatever their channel; the rest wait in arrival order.
     install_turn_gate()
+    # Sanic drops a request whose target is not UTF-8 and answers other malformed ones with a 500 or a
+    # traceback; every one now gets a 400 with a Dutch text, and every other error page is Dutch too.
+    install_request_checks()
+    install_dutch_error_pages()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
     install_training_input_without_autotune()
