@@ -45,7 +45,9 @@ def conversation(domain: Domain, *turns: List[Event], sender: str = "a") -> Dial
     events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
     for turn in turns:
         events += turn
-    return DialogueStateTracker.from_events(sender, events + [ActionExecuted(ACTION_LISTEN_NAME)], slots=domain.slots)
+    return DialogueStateTracker.from_events(
+        sender, events + [ActionExecuted(ACTION_LISTEN_NAME)], slots=domain.slots
+    )
 
 
 def serialise(tracker: DialogueStateTracker) -> str:
@@ -78,7 +80,9 @@ def test_at_the_limit_all_turns_stay_and_one_byte_less_drops_the_oldest(rasa_dom
 
 
 def test_a_huge_old_turn_goes_and_the_latest_turn_and_slots_stay(rasa_domain: Domain) -> None:
-    full = conversation(rasa_domain, user_turn(f"{SECRET} " + "x" * MB), user_turn("vraag 1"), user_turn("vraag 2"))
+    full = conversation(
+        rasa_domain, user_turn(f"{SECRET} " + "x" * MB), user_turn("vraag 1"), user_turn("vraag 2")
+    )
     kept, text = within_bytes(full, rasa_domain.slots, serialise)
     assert len(text) <= stores.MAX_STORED_BYTES and SECRET not in text
     assert user_texts(kept) == ["vraag 1", "vraag 2"]
@@ -114,8 +118,12 @@ async def test_the_in_memory_store_keeps_a_conversation_within_its_bytes(rasa_do
     assert kept is not None and kept.latest_message.text == "vraag 1"
 
 
-async def test_all_conversations_together_stay_within_the_total_and_the_oldest_go(rasa_domain: Domain) -> None:
-    one = len(serialise(stores.what_to_keep(conversation(rasa_domain, user_turn("vraag")), rasa_domain.slots)))
+async def test_all_conversations_together_stay_within_the_total_and_the_oldest_go(
+    rasa_domain: Domain,
+) -> None:
+    one = len(
+        serialise(stores.what_to_keep(conversation(rasa_domain, user_turn("vraag")), rasa_domain.slots))
+    )
     store = memory_store(rasa_domain, max_bytes=one + 100, max_total_bytes=3 * one + 300)
     for number in range(10):
         await store.save(conversation(rasa_domain, user_turn("vraag"), sender=f"c{number}"))
@@ -167,7 +175,9 @@ def redis_store(domain: Domain, port: int, **kwargs: Any) -> ForgetfulRedisTrack
     )
 
 
-async def test_the_redis_store_keeps_a_conversation_within_its_bytes(rasa_domain: Domain, redis_port: int) -> None:
+async def test_the_redis_store_keeps_a_conversation_within_its_bytes(
+    rasa_domain: Domain, redis_port: int
+) -> None:
     store = redis_store(rasa_domain, redis_port)
     await store.save(conversation(rasa_domain, user_turn(SECRET + "x" * MB), user_turn("vraag 1")))
     stored = store.red.get(store.key_prefix + "a")

@@ -278,7 +278,9 @@ def redis_store(domain: Domain, port: int, **kwargs: Any) -> ForgetfulRedisTrack
     )
 
 
-async def test_the_redis_store_overwrites_with_the_current_session(rasa_domain: Domain, redis_port: int) -> None:
+async def test_the_redis_store_overwrites_with_the_current_session(
+    rasa_domain: Domain, redis_port: int
+) -> None:
     store = redis_store(rasa_domain, redis_port)
     await store.save(tracker(rasa_domain, "a", session(OLD)))
     assert OLD in store.red.get(store.key_prefix + "a")
@@ -294,6 +296,7 @@ def test_endpoints_yml_creates_the_store_with_its_cap(rasa_domain: Domain) -> No
     # Rasa silently falls back to its own InMemoryTrackerStore when the class cannot be loaded.
     assert type(store) is ForgetfulInMemoryTrackerStore
     assert store.max_conversations == 10_000
+    assert store.max_total_bytes == stores.DEFAULT_MAX_TOTAL_BYTES
     assert store.expiry_seconds() == HOUR
 
 
