@@ -261,7 +261,9 @@ class ForgetfulRedisTrackerStore(RedisTrackerStore):
         restart or a new session is meant to drop, so this writes the tracker as it is instead.
         """
         await self.stream_events(tracker)
-        _, text = within_bytes(tracker, self.domain.slots, self.serialise_tracker, self.kept_turns, self.max_bytes)
+        _, text = within_bytes(
+            tracker, self.domain.slots, self.serialise_tracker, self.kept_turns, self.max_bytes
+        )
         self.red.set(self.key_prefix + tracker.sender_id, text, ex=timeout or self.record_exp)
 
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
@@ -278,7 +280,9 @@ class ForgetfulRedisTrackerStore(RedisTrackerStore):
         except UnicodeDecodeError:  # cut inside a character, so longer than the bound
             stored, oversized = "", True
         if oversized:
-            logger.warning("Gesprek boven de grens gewist zonder te lezen (meer dan %d bytes)", self.max_bytes)
+            logger.warning(
+                "Gesprek boven de grens gewist zonder te lezen (meer dan %d bytes)", self.max_bytes
+            )
             self.red.delete(key)
             return None
         if not stored:
