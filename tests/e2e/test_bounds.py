@@ -223,6 +223,30 @@ def test_4_mb_session_ids_over_socketio_leave_memory_where_it_was(servers: Serve
     assert process_tree_rss(servers.running.rasa.pid) - before < MEMORY_SLACK
 
 
+def test_the_quick_exit_beacon_is_read_up_to_its_bound(servers: Servers) -> None:
+    """1 KB, what the widget's beacon needs: at the limit it forgets, one byte over gets a Dutch 400 unread."""
+    from vraagbaak.adapters.channels.socketio import MAX_FORGET_BYTES
+
+    async def visitor(sio: SocketIO) -> str:
+        session = await sio.session(f"vb_{uuid.uuid4().hex[:20]}")
+        await sio.ask(session, "geheim-5c2 wat met pooiers")
+        return session
+
+    session = run_socketio(servers.rasa_url, visitor)
+    url, beacon = f"{servers.rasa_url}/webhooks/socketio/forget", {"Content-Type": "text/plain"}
+
+    def body_of(size: int) -> bytes:
+        body = {"sender": session, "message": "/gesprek_vergeten", "opvulling": ""}
+        body["opvulling"] = "x" * (size - len(json.dumps(body)))
+        return json.dumps(body).encode()
+
+    over = requests.post(url, data=body_of(MAX_FORGET_BYTES + 1), headers=beacon, timeout=30)
+    assert (over.status_code, over.text) == (400, KB.message("ongeldig_verzoek"))
+    assert "geheim-5c2" in stored(servers, conversation_id("socketio", session))
+    assert requests.post(url, data=body_of(MAX_FORGET_BYTES), headers=beacon, timeout=60).status_code == 204
+    assert "geheim-5c2" not in stored(servers, conversation_id("socketio", session))
+
+
 # --- a stored conversation of any size can be forgotten -------------------------------------------------------
 
 

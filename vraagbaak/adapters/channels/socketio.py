@@ -20,7 +20,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
+from vraagbaak.adapters.channels import capped_body, conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
 from vraagbaak.adapters.channels.socketio_bounds import bound_packets
 from vraagbaak.core.bounds import kept_metadata
@@ -136,17 +136,19 @@ class VraagbaakSocketIOInput(SocketIOInput):
             confirmed.pop(sid, None)
             heard.discard(sid)
 
-        @blueprint.route("/forget", methods=["POST"])
+        @blueprint.route("/forget", methods=["POST"], stream=True)
         async def forget(request: Request) -> HTTPResponse:
             # The widget's quick exit: a beacon survives the tab going away, a socket frame sent then is often
             # lost. Only "forget", only in socket.io's own namespace: whoever knows the session id could do the
             # same over the socket.
-            body = json_object(request.body) if len(request.body) <= MAX_FORGET_BYTES else None
+            raw = await capped_body(request, MAX_FORGET_BYTES)  # read no further than a beacon can be
+            body = json_object(raw) if raw is not None else None
             session_id = (body or {}).get("sender")
+            unreadable = knowledge_base().message("ongeldig_verzoek")
             if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
-                return response.text("bad request", status=400)
+                return response.text(unreadable, status=400)
             if (body or {}).get("message") != FORGET_PAYLOAD:
-                return response.text("bad request", status=400)
+                return response.text(unreadable, status=400)
             conversation = conversation_id(self.name(), session_id)
             try:
                 await on_new_message(
@@ -156,7 +158,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 )
             except Exception as error:  # noqa: BLE001 (the tab is gone; the log gets the event, no text)
                 logger.error("socket.io: vergeten mislukt (%s)", type(error).__name__)
-                return response.text("error", status=503)
+                return response.text(knowledge_base().message("technisch_probleem"), status=503)
             return response.empty()
 
         bound_packets(sio, self.namespace, say)
