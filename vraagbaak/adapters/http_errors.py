@@ -44,7 +44,8 @@ def body_length_problem(headers: Any) -> bool:
     Why: Sanic takes `int()` of the first one, so "-5" leaves it reading a body of minus five bytes, in a
     loop that never awaits: one such request stops the whole server. "+5" and "²" are no numbers either.
     """
-    values = set(headers.getall("content-length", [])) if headers is not None else set()
+    # Spaces around a value are allowed (HTTP's optional whitespace); Sanic strips those in front.
+    values = {v.strip() for v in headers.getall("content-length", [])} if headers is not None else set()
     return bool(values) and not (len(values) == 1 and all(v.isascii() and v.isdigit() for v in values))
 
 
