@@ -2,17 +2,28 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import shutil
+import threading
 from typing import Any, Callable, Dict, Iterator, List, Tuple
 
 import pytest
+import redis
 import requests
 import yaml
 
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
-from vraagbaak.ops.processes import LOAD_TOOL_ENV, RunningServers, running_servers
+from vraagbaak.ops.processes import (
+    LOAD_TOOL_ENV,
+    RunningServers,
+    free_port,
+    running_servers,
+    start_process,
+    stop_processes,
+)
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 
@@ -163,3 +174,25 @@ def answer_parts(messages: List[Dict[str, Any]]) -> Dict[str, Any]:
         "buttons": buttons,
         "all_text": [m.get("text") for m in messages],
     }
+
+
+@pytest.fixture(scope="module")
+def redis_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """A private redis-server on a free loopback port (the same binary the cluster runs)."""
+    binary = shutil.which("redis-server", path="/usr/bin:/usr/sbin")
+    if not binary:
+        pytest.fail("redis-server ontbreekt: draai eerst `make services-deps`")
+    workdir = tmp_path_factory.mktemp("redis")
+    port = free_port()
+    command = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(workdir)]
+    process = start_process(command, workdir / "redis.log")
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(100):
+        with contextlib.suppress(redis.ConnectionError):
+            if client.ping():
+                break
+        threading.Event().wait(0.05)
+    try:
+        yield port
+    finally:
+        stop_processes([process])

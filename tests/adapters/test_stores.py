@@ -1,6 +1,7 @@
 """The tracker stores keep only the current session, forget idle conversations and hold a bounded number."""
 from __future__ import annotations
 
+import uuid
 from typing import Any, Dict, List
 
 import pytest
@@ -269,30 +270,24 @@ def test_slots_of_the_current_session_survive_and_earlier_ones_do_not(
     assert not any(isinstance(e, SlotSet) and e.value == ["pooiers"] for e in rebuilt.events)
 
 
-class FakeRedis:
-    """The two Redis calls the tracker store makes, kept in a dict."""
-
-    def __init__(self) -> None:
-        self.values: Dict[str, str] = {}
-        self.expiries: Dict[str, float | None] = {}
-
-    def get(self, key: str) -> str | None:
-        return self.values.get(key)
-
-    def set(self, key: str, value: str, ex: float | None = None) -> None:
-        self.values[key] = value
-        self.expiries[key] = ex
+def redis_store(domain: Domain, port: int, **kwargs: Any) -> ForgetfulRedisTrackerStore:
+    """A Redis store on the test's server, with a key prefix of its own so that tests share nothing."""
+    prefix = uuid.uuid4().hex
+    return ForgetfulRedisTrackerStore(
+        domain, host="127.0.0.1", port=port, record_exp=3600, key_prefix=prefix, **kwargs
+    )
 
 
-async def test_the_redis_store_overwrites_with_the_current_session(rasa_domain: Domain) -> None:
-    store = ForgetfulRedisTrackerStore(rasa_domain, host="localhost", record_exp=3600)
-    store.red = FakeRedis()
+async def test_the_redis_store_overwrites_with_the_current_session(
+    rasa_domain: Domain, redis_port: int
+) -> None:
+    store = redis_store(rasa_domain, redis_port)
     await store.save(tracker(rasa_domain, "a", session(OLD)))
-    assert OLD in store.red.values[store.key_prefix + "a"]
+    assert OLD in store.red.get(store.key_prefix + "a")
     await store.save(tracker(rasa_domain, "a", session(OLD) + session(NEW)))
-    assert OLD not in store.red.values[store.key_prefix + "a"]
-    assert NEW in store.red.values[store.key_prefix + "a"]
-    assert store.red.expiries[store.key_prefix + "a"] == 3600
+    assert OLD not in store.red.get(store.key_prefix + "a")
+    assert NEW in store.red.get(store.key_prefix + "a")
+    assert 3590 < store.red.ttl(store.key_prefix + "a") <= 3600
 
 
 def test_endpoints_yml_creates_the_store_with_its_cap(rasa_domain: Domain) -> None:
@@ -301,6 +296,7 @@ def test_endpoints_yml_creates_the_store_with_its_cap(rasa_domain: Domain) -> No
     # Rasa silently falls back to its own InMemoryTrackerStore when the class cannot be loaded.
     assert type(store) is ForgetfulInMemoryTrackerStore
     assert store.max_conversations == 10_000
+    assert store.max_total_bytes == stores.DEFAULT_MAX_TOTAL_BYTES
     assert store.expiry_seconds() == HOUR
 
 
@@ -395,11 +391,10 @@ def test_a_short_session_is_kept_as_it_is(rasa_domain: Domain) -> None:
 
 
 async def test_the_stores_hold_a_bounded_number_of_events_however_long_the_conversation(
-    rasa_domain: Domain, clock: FakeClock
+    rasa_domain: Domain, clock: FakeClock, redis_port: int
 ) -> None:
     memory = store_with(rasa_domain, clock)
-    redis = ForgetfulRedisTrackerStore(rasa_domain, host="localhost", record_exp=3600)
-    redis.red = FakeRedis()
+    redis = redis_store(rasa_domain, redis_port)
     sizes = []
     for turns in (10, 100, 300):
         full = tracker(rasa_domain, "a", long_session(turns))

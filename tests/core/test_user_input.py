@@ -46,3 +46,20 @@ def test_slash_is_kept_only_on_payloads(raw: str, expected: str) -> None:
 @pytest.mark.parametrize("raw", [None, 42, ["lijst"], {"a": 1}, b"bytes"])
 def test_anything_but_text_becomes_empty(raw: Any) -> None:
     assert clean_user_text(raw) == ""
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("/session_start", "/chat_groet"),
+        ('/session_start{"x": 1}', "/chat_groet"),
+        ("/out_of_scope", "/chat_buiten_bereik"),
+        ("/back", "/onbekende_knop"),
+        ("  /back ", "/onbekende_knop"),
+        ("/restart", "/restart"),  # has its own action: forgets the conversation
+        ("/nlu_fallback", "/nlu_fallback"),
+        ("/backup", "/backup"),
+    ],
+)
+def test_rasa_commands_without_a_rule_become_payloads_with_a_reply(raw: str, expected: str) -> None:
+    assert clean_user_text(raw) == expected

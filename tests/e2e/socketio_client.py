@@ -35,9 +35,14 @@ class SocketIO:
                 return str(data)
 
     async def next_event(self, timeout: float) -> tuple[str, Any]:
-        """The next socket.io event (answering Engine.IO pings on the way)."""
+        """The next socket.io event within `timeout` seconds (answering Engine.IO pings on the way)."""
+        # One deadline for the whole wait: the server's pings (every 25 s) must not extend it forever.
+        deadline = asyncio.get_running_loop().time() + timeout
         while True:
-            message = await self.ws.receive(timeout=timeout)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            message = await self.ws.receive(timeout=remaining)
             if message.type != aiohttp.WSMsgType.TEXT:
                 raise ConnectionError(f"websocket: {message.type.name}")
             packet = str(message.data)

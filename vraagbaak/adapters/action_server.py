@@ -9,6 +9,7 @@ from rasa_sdk.executor import ActionExecutor
 from sanic import response
 from sanic.exceptions import SanicException
 
+from vraagbaak.adapters.http_errors import install_request_checks
 from vraagbaak.adapters.log_privacy import set_identifiers_in_play
 
 logger = logging.getLogger(__name__)
@@ -17,6 +18,8 @@ logger = logging.getLogger(__name__)
 def install_private_action_server() -> None:
     """Wrap rasa_sdk.endpoint.create_app so that every app it builds has the checks below."""
     create_app = rasa_sdk.endpoint.create_app
+    # Malformed requests: a 400, not a dropped connection or a traceback (only Rasa calls, but a log stays clean).
+    install_request_checks()
 
     def create_private_app(*app_args: Any, **app_kwargs: Any) -> Any:
         app = create_app(*app_args, **app_kwargs)

@@ -13,6 +13,7 @@ def install_served_rasa(settings: Settings | None = None) -> None:
     from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
     from vraagbaak.adapters.graph_runner import install_ordered_graph_runner
+    from vraagbaak.adapters.http_errors import install_dutch_error_pages, install_request_checks
     from vraagbaak.adapters.log_privacy import install_identifier_scope
     from vraagbaak.adapters.nlu.inference import install_direct_inference
     from vraagbaak.adapters.nlu.sparse_join import install_direct_sparse_join
@@ -48,5 +49,9 @@ def install_served_rasa(settings: Settings | None = None) -> None:
     # Rasa names the conversation in log lines; while a message is handled (its wait for a turn included),
     # its ids are known and hidden. Installed after the turn gate, so that it wraps it.
     install_identifier_scope()
+    # Sanic drops a request whose target is not UTF-8 and answers other malformed ones with a 500 or a
+    # traceback; every one now gets a 400 with a Dutch text, and every other error page is Dutch too.
+    install_request_checks()
+    install_dutch_error_pages()
     # Training: without tf.data's autotuner, `rasa train` no longer idles up to a minute after DIET's last epoch.
     install_training_input_without_autotune()

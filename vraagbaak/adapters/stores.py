@@ -1,29 +1,39 @@
 """Conversation stores that keep only the current session's last turns and forget idle conversations (locks: locks.py)."""
 from __future__ import annotations
 
+import logging
 import time
 from collections import OrderedDict
-from typing import Any, Callable, Dict, Iterable
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 from rasa.core.brokers.broker import EventBroker
-from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
+from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore, TrackerDeserialisationException
 from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, Restarted, SlotSet, UserUttered
 from rasa.shared.core.slots import Slot
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONVERSATIONS = 10_000
 FALLBACK_EXPIRY_MINUTES = 60.0
+# The most one stored conversation may take, serialised. With the channels' bounds (1,001 characters of
+# text, a 128-character id, no metadata) three turns take about 10-20 KB; the oldest turns go first.
+MAX_STORED_BYTES = 256 * 1024
+# The most all conversations of one process may take together: 10,000 at their bound would be 2.5 GB.
+DEFAULT_MAX_TOTAL_BYTES = 256 * 1024 * 1024
 
 
 class Conversations:
-    """The serialised conversations of one Rasa process and when each was last active."""
+    """The serialised conversations of one Rasa process, their sizes and when each was last active."""
 
     def __init__(self) -> None:
         self.trackers: Dict[str, str] = {}
         # Least recently active first: expired and evictable conversations are always at the front.
         self.last_active: OrderedDict[str, float] = OrderedDict()
+        self.sizes: Dict[str, int] = {}
+        self.total_bytes = 0
 
 
 # Rasa's `PUT /model` (the staff console's "activate") builds a new Agent with a new tracker store
@@ -97,6 +107,49 @@ def what_to_keep(
     return recent_turns_only(current_session_only(tracker, slots), slots, turns)
 
 
+def opening_only(tracker: DialogueStateTracker, slots: Iterable[Slot]) -> DialogueStateTracker:
+    """The events before the first user message (the session's start), without slots."""
+    events = list(tracker.events)
+    first = next((i for i, event in enumerate(events) if isinstance(event, UserUttered)), len(events))
+    if 0 < first < len(events) and _is_listen(events[first - 1]):
+        first -= 1
+    opening = [event for event in events[:first] if not isinstance(event, SlotSet)]
+    return DialogueStateTracker.from_events(
+        tracker.sender_id, opening, slots=slots, sender_source=tracker.sender_source
+    )
+
+
+def within_bytes(
+    tracker: DialogueStateTracker,
+    slots: Iterable[Slot],
+    serialise: Callable[[DialogueStateTracker], str],
+    turns: int = KEPT_TURNS,
+    limit: int = MAX_STORED_BYTES,
+) -> Tuple[DialogueStateTracker, str]:
+    """What to store of a conversation, and its serialisation, in at most `limit` bytes.
+
+    Normally the last `turns` turns; when they are larger, fewer turns; when one turn alone is larger (only
+    input past the channels' bounds can do that), the session's opening; and when even that is, nothing.
+    """
+    slots = list(slots)
+    session = current_session_only(tracker, slots)
+    user_turns = sum(isinstance(event, UserUttered) for event in session.events)
+    # Fewer turns than the session has are the same tracker: each is tried once.
+    for kept_turns in range(min(turns, max(user_turns, 1)), 0, -1):
+        kept = recent_turns_only(session, slots, kept_turns)
+        text = serialise(kept)
+        # json.dumps writes ASCII (it escapes the rest), so characters are bytes.
+        if len(text) <= limit:
+            return kept, text
+    kept = opening_only(session, slots)
+    text = serialise(kept)
+    if len(text) <= limit:
+        return kept, text
+    # Nothing at all: a few hundred bytes, which any workable limit holds.
+    kept = DialogueStateTracker.from_events(tracker.sender_id, [], slots=slots)
+    return kept, serialise(kept)
+
+
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
     """In-memory store of the current session's last turns that deletes idle conversations and holds a bounded number."""
 
@@ -107,17 +160,23 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         max_conversations: int = DEFAULT_MAX_CONVERSATIONS,
         clock: Callable[[], float] = time.monotonic,
         conversations: Conversations | None = None,
+        max_bytes: int = MAX_STORED_BYTES,
+        max_total_bytes: int = DEFAULT_MAX_TOTAL_BYTES,
         **kwargs: Any,
     ) -> None:
         super().__init__(domain or Domain.empty(), event_broker, **kwargs)
         if int(max_conversations) < 1:
             raise ValueError(f"max_conversations must be at least 1, not {max_conversations!r}.")
+        if int(max_total_bytes) < int(max_bytes):
+            raise ValueError(f"max_total_bytes must hold one conversation ({max_bytes} bytes).")
         self.max_conversations = int(max_conversations)
+        self.max_bytes = int(max_bytes)
+        self.max_total_bytes = int(max_total_bytes)
         self.clock = clock
         # Shared with every other store of this process (see PROCESS_CONVERSATIONS), unless a test gives its own.
-        shared = conversations if conversations is not None else PROCESS_CONVERSATIONS
-        self.store = shared.trackers
-        self._last_active = shared.last_active
+        self.shared = conversations if conversations is not None else PROCESS_CONVERSATIONS
+        self.store = self.shared.trackers
+        self._last_active = self.shared.last_active
 
     def expiry_seconds(self) -> float:
         """Idle time after which a conversation is deleted: the domain's session expiry, or an hour."""
@@ -129,6 +188,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         """Drop a conversation's stored tracker and its activity record."""
         self.store.pop(sender_id, None)
         self._last_active.pop(sender_id, None)
+        self.shared.total_bytes -= self.shared.sizes.pop(sender_id, 0)
 
     def _forget_idle(self, now: float) -> None:
         """Delete every conversation idle for longer than the expiry."""
@@ -143,19 +203,33 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         self._last_active.move_to_end(sender_id)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Delete idle conversations, store the current session, evict the least active above the cap."""
+        """Delete idle conversations, store the current session in bytes, evict the least active above the caps."""
         now = self.clock()
         self._forget_idle(now)
-        await super().save(what_to_keep(tracker, self.domain.slots))
-        self._touch(tracker.sender_id, now)
+        kept, text = within_bytes(
+            tracker, self.domain.slots, self.serialise_tracker, KEPT_TURNS, self.max_bytes
+        )
+        await self.stream_events(kept)
+        sender_id = tracker.sender_id
+        self.shared.total_bytes += len(text) - self.shared.sizes.get(sender_id, 0)
+        self.store[sender_id], self.shared.sizes[sender_id] = text, len(text)
+        self._touch(sender_id, now)
         # The saved conversation is now the most recent, so it is never the one evicted.
-        while len(self._last_active) > self.max_conversations:
+        while len(self._last_active) > self.max_conversations or (
+            self.shared.total_bytes > self.max_total_bytes and len(self._last_active) > 1
+        ):
             self.delete(next(iter(self._last_active)))
 
     async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
         """The stored tracker unless it expired (then it is deleted); a retrieval counts as activity."""
         now = self.clock()
         self._forget_idle(now)
+        size = len(self.store.get(sender_id, ""))
+        if size > self.max_bytes:
+            # Not written by save, which bounds it: deleted unread, so that it can be forgotten at any size.
+            logger.warning("Gesprek boven de grens gewist zonder te lezen (%d tekens)", size)
+            self.delete(sender_id)
+            return None
         if sender_id not in self._last_active:
             return None
         self._touch(sender_id, now)
@@ -171,11 +245,14 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
 class ForgetfulRedisTrackerStore(RedisTrackerStore):
     """Redis store for several Rasa replicas: keeps only the current session's last turns and expires after record_exp."""
 
-    def __init__(self, *args: Any, kept_turns: int = KEPT_TURNS, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, kept_turns: int = KEPT_TURNS, max_bytes: int = MAX_STORED_BYTES, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if int(kept_turns) < 1:
             raise ValueError(f"kept_turns must be at least 1, not {kept_turns!r}.")
         self.kept_turns = int(kept_turns)
+        self.max_bytes = int(max_bytes)
 
     async def save(self, tracker: DialogueStateTracker, timeout: float | None = None) -> None:
         """Overwrite the stored conversation with its current session's last turns, with a fresh expiry.
@@ -184,7 +261,40 @@ class ForgetfulRedisTrackerStore(RedisTrackerStore):
         restart or a new session is meant to drop, so this writes the tracker as it is instead.
         """
         await self.stream_events(tracker)
-        kept = what_to_keep(tracker, self.domain.slots, self.kept_turns)
-        self.red.set(
-            self.key_prefix + kept.sender_id, self.serialise_tracker(kept), ex=timeout or self.record_exp
+        _, text = within_bytes(
+            tracker, self.domain.slots, self.serialise_tracker, self.kept_turns, self.max_bytes
         )
+        self.red.set(self.key_prefix + tracker.sender_id, text, ex=timeout or self.record_exp)
+
+    async def _retrieve(self, sender_id: str, fetch_all_sessions: bool) -> DialogueStateTracker | None:
+        """The stored conversation's current session; one above the bound is deleted unread.
+
+        GETRANGE reads at most max_bytes + 1 bytes however large the value, so an oversized conversation
+        (from an older version, or written around this store) never costs more than that to notice.
+        """
+        key = self.key_prefix + sender_id
+        try:
+            stored = self.red.getrange(key, 0, self.max_bytes)
+            # The client decodes UTF-8; this store writes ASCII, but a value written around it may not be.
+            oversized = len(stored.encode("utf-8", "surrogateescape")) > self.max_bytes
+        except UnicodeDecodeError:  # cut inside a character, so longer than the bound
+            stored, oversized = "", True
+        if oversized:
+            logger.warning(
+                "Gesprek boven de grens gewist zonder te lezen (meer dan %d bytes)", self.max_bytes
+            )
+            self.red.delete(key)
+            return None
+        if not stored:
+            return None
+        try:
+            tracker = self.deserialise_tracker(sender_id, stored)
+        except (ValueError, KeyError, TypeError, TrackerDeserialisationException) as error:
+            # Not written by this store (an older version's format): unreadable, so it could never be forgotten.
+            logger.warning("Onleesbaar gesprek gewist (%s, %d bytes)", type(error).__name__, len(stored))
+            self.red.delete(key)
+            return None
+        if tracker is None or fetch_all_sessions:
+            return tracker
+        sessions = get_trackers_for_conversation_sessions(tracker)
+        return sessions[-1] if len(sessions) > 1 else tracker

@@ -9,9 +9,12 @@ MAX_LENGTH = 1000
 # What a channel passes on: one character more than allowed, so the bot still sees "too long" and says so,
 # while the NLU pipeline never works on more than this (its cost grows with the length of the text).
 CUT_LENGTH = MAX_LENGTH + 1
-# The largest request body or socket.io packet the servers read at all (Sanic and engine.io refuse more);
-# well above any real question, so that a pasted document still gets the Dutch "too long" reply.
+# The largest request body or socket.io packet the servers read at all (Sanic and engine.io refuse more).
 MAX_REQUEST_BYTES = 16 * 1024 * 1024
+# The largest REST body or socket.io event a channel decodes; a larger one gets the Dutch "too long" reply
+# undecoded. Decoded JSON takes many times its size (16 MB of "{}," is about 400 MB of objects), and a real
+# message (1,000 characters, at most 4 bytes each, and a session id) is far below this. nginx has the same.
+MAX_MESSAGE_BYTES = 64 * 1024
 TOO_LONG = "te_lang"
 EMPTY = "leeg"
 UNREADABLE = "onleesbaar"
@@ -39,7 +42,15 @@ _CHOICE = re.compile(
 
 # The shape of a button payload: "/intent" with an optional JSON object. Unknown intents keep this shape so
 # that the bot can say the button is unknown; Rasa's warning about them is silenced by the launcher.
-_PAYLOAD = re.compile(r"/[A-Za-z0-9_]{1,64}(?:\{[^\n]{0,500}\})?")
+_PAYLOAD = re.compile(r"/([A-Za-z0-9_]{1,64})(?:\{[^\n]{0,500}\})?")
+# Rasa's own intents that this bot has no rule for, and the payload that answers each. As they are, /back
+# rewinds a turn and /session_start starts a session, both without a word to the user ("technisch
+# probleem"), and /out_of_scope loops through the fallback. /back names no button this bot offers.
+BUILT_IN_PAYLOADS = {
+    "session_start": "/chat_groet",
+    "out_of_scope": "/chat_buiten_bereik",
+    "back": "/onbekende_knop",
+}
 
 
 def clean_user_text(raw: Any) -> str:
@@ -55,8 +66,10 @@ def clean_user_text(raw: Any) -> str:
     text = text.encode("utf-8", "replace").decode("utf-8")
     stripped = text.strip()
     if stripped.startswith("/"):
-        if not _PAYLOAD.fullmatch(stripped):
+        payload = _PAYLOAD.fullmatch(stripped)
+        if not payload:
             return stripped.lstrip("/ ")
+        return BUILT_IN_PAYLOADS.get(payload.group(1), text)
     return text
 
 

@@ -199,10 +199,15 @@ def running_servers(
     extra_rasa_args: Sequence[str] = (),
     credentials: Path | None = None,
     extra_env: Dict[str, str] | None = None,
+    endpoints_override: Dict[str, object] | None = None,
 ) -> Iterator[RunningServers]:
-    """Run the action server and Rasa (REST, socket.io, token-protected API) until the block ends."""
+    """Run the action server and Rasa (REST, socket.io, token-protected API) until the block ends.
+
+    `endpoints_override` replaces whole sections of endpoints.yml (a Redis tracker store, say).
+    """
     action_port, rasa_port = free_port(), free_port()
     endpoints = yaml.safe_load((PROJECT_DIR / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints.update(endpoints_override or {})
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{action_port}/webhook"
     endpoints_file = workdir / "endpoints.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")

@@ -47,6 +47,7 @@ from vraagbaak.adapters.channels.formatting import (
     without_marker,
 )
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.replies import button_for_payload
 from vraagbaak.core.user_input import clean_user_text
@@ -102,10 +103,10 @@ def messaging_events(payload: Mapping[str, Any]) -> Iterator[Dict[str, Any]]:
 
 
 def sender_of(event: Mapping[str, Any]) -> str | None:
-    """The page-scoped id of the event's sender; None when missing (never answer to "default")."""
+    """The page-scoped id of the event's sender; None when missing (never answer to "default") or unbounded."""
     sender = event.get("sender")
     sender_id = sender.get("id") if isinstance(sender, dict) else None
-    return sender_id if isinstance(sender_id, str) and sender_id else None
+    return sender_id if valid_sender_id(sender_id) else None
 
 
 def event_key(event: Mapping[str, Any]) -> str | None:
@@ -326,7 +327,7 @@ class VraagbaakFacebookInput(FacebookInput):
             # A malformed but signed call gets 200 without an answer: Meta would resend it otherwise.
             payload = json_object(body) or {}
             messenger = VraagbaakMessenger(self.client(), on_new_message, self.replays)
-            await messenger.handle(payload, self.get_metadata(request))
+            await messenger.handle(payload, kept_metadata(self.get_metadata(request)))
             return response.text("success")
 
         return fb_webhook

@@ -13,7 +13,6 @@ ids (vraagbaak.core.session_tokens) and checks the Origin against Rasa's --cors 
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from typing import Any, Awaitable, Callable, ContextManager, Dict, List, Set, Tuple
 
@@ -23,11 +22,13 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from vraagbaak.adapters.channels import conversation_id, json_object, platform_id
+from vraagbaak.adapters.channels import capped_body, conversation_id, json_object, platform_id
 from vraagbaak.adapters.channels.formatting import markdown_safe
 from vraagbaak.adapters.channels.origins import allowed_origins, origin_allowed
+from vraagbaak.adapters.channels.socketio_bounds import bound_packets
 from vraagbaak.adapters.log_privacy import identifiers_in_play
 from vraagbaak.adapters.rate_limit import Notices, TokenBuckets
+from vraagbaak.core.bounds import kept_metadata
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
 from vraagbaak.core.session_tokens import session_tokens
@@ -39,16 +40,6 @@ logger = logging.getLogger(__name__)
 FORGET_PAYLOAD = f"/{FORGET_INTENT}"
 MAX_FORGET_BYTES = 1024
 WRONG_WEBSITE = "Deze website mag de chatbot niet gebruiken."
-
-
-def _metadata(raw: Any) -> Dict[str, Any]:
-    """Metadata as a dict; malformed metadata is dropped rather than crashing the handler."""
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError:
-            return {}
-    return raw if isinstance(raw, dict) else {}
 
 
 class VraagbaakSocketIOOutput(SocketIOOutput):
@@ -114,7 +105,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
             conversation = conversation_id(self.name(), session) if session else f"{self.name()}-sid:{sid}"
             return identifiers_in_play(conversation, sid, session, *(o for o in others if isinstance(o, str)))
 
-        async def session_request(sid: str, data: Dict | None) -> None:
+        async def session_request(sid: str, data: Dict | None = None, *_: Any) -> None:
             # The socket id and a proposed session id name a visitor: no log line may show them.
             with in_play(sid, data.get("session_id") if isinstance(data, dict) else None):
                 await confirm_session(sid, data)
@@ -148,7 +139,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 self.bot_message_evt, {"text": markdown_safe(text)}, room=sid, namespace=self.namespace
             )
 
-        async def handle_message(sid: str, data: Any) -> None:
+        async def handle_message(sid: str, data: Any = None, *_: Any) -> None:
             if not buckets.take(sid):
                 # Before anything else, so a flood costs no work; one notice per few seconds, the rest unread.
                 refused = notices.due(sid)
@@ -162,7 +153,9 @@ class VraagbaakSocketIOInput(SocketIOInput):
 
         async def answer_message(sid: str, data: Any) -> None:
             if not isinstance(data, dict):
-                data = {}
+                # No data at all, or not an object: nothing says which session or what text.
+                await say(sid, "ongeldig_verzoek")
+                return
             given = confirmed.get(sid)
             if self.session_persistence and (
                 given is None or not _same_token(data.get("session_id"), given[0])
@@ -186,7 +179,7 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 VraagbaakSocketIOOutput(sio, self.bot_message_evt),
                 conversation_id(self.name(), given[1] if self.session_persistence and given else sid),
                 input_channel=self.name(),
-                metadata=_metadata(data.get(self.metadata_key)),
+                metadata=kept_metadata(data.get(self.metadata_key)),
             )
             try:
                 await on_new_message(message)
@@ -202,17 +195,18 @@ class VraagbaakSocketIOInput(SocketIOInput):
             buckets.forget(sid)
             notices.forget(sid)
 
-        @blueprint.route("/forget", methods=["POST"])
+        @blueprint.route("/forget", methods=["POST"], stream=True)
         async def forget(request: Request) -> HTTPResponse:
             # The widget's quick exit: a beacon survives the tab going away, a socket frame sent then is often
             # lost. Only "forget", only with a token this server issued: the same as that tab could do over
             # its socket, and nothing anyone else can do.
             if not origin_allowed(request.headers.get("origin"), allowed_origins(request.app)):
                 return response.text(WRONG_WEBSITE, status=403)
-            body = json_object(request.body) if len(request.body) <= MAX_FORGET_BYTES else None
+            raw = await capped_body(request, MAX_FORGET_BYTES)  # read no further than a beacon can be
+            body = json_object(raw) if raw is not None else None
             session = tokens.session_of((body or {}).get("sender"))
             if session is None or (body or {}).get("message") != FORGET_PAYLOAD:
-                return response.text("bad request", status=400)
+                return response.text(knowledge_base().message("ongeldig_verzoek"), status=400)
             conversation = conversation_id(self.name(), session)
             try:
                 # Agent.handle_message hides this conversation's ids in every log line (log_privacy).
@@ -223,9 +217,10 @@ class VraagbaakSocketIOInput(SocketIOInput):
                 )
             except Exception as error:  # noqa: BLE001 (the tab is gone; the log gets the event, no text)
                 logger.error("socket.io: vergeten mislukt (%s)", type(error).__name__)
-                return response.text("error", status=503)
+                return response.text(knowledge_base().message("technisch_probleem"), status=503)
             return response.empty()
 
+        bound_packets(sio, self.namespace, say)
         # Replace Rasa's handlers for these events (python-socketio keeps one handler per event).
         sio.on("session_request", handler=session_request, namespace=self.namespace)
         sio.on(self.user_message_evt, handler=handle_message, namespace=self.namespace)

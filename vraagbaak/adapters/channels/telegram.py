@@ -46,6 +46,7 @@ from vraagbaak.adapters.channels.formatting import (
     without_marker,
 )
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -104,9 +105,10 @@ def chat_of(message: Any) -> str | None:
     """The chat id of a message object, or None when it is missing or malformed."""
     chat = message.get("chat") if isinstance(message, dict) else None
     chat_id = chat.get("id") if isinstance(chat, dict) else None
-    if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)) or chat_id == "":
+    if isinstance(chat_id, bool) or not isinstance(chat_id, (int, str)):
         return None
-    return str(chat_id)
+    # Telegram's chat ids are numbers; anything else (or megabytes of digits) would become a kept id.
+    return str(chat_id) if valid_sender_id(str(chat_id)) else None
 
 
 def incoming(update: Mapping[str, Any]) -> Incoming | None:
@@ -316,7 +318,7 @@ class VraagbaakTelegramInput(TelegramInput):
             return
         text = clean_user_text(found.text)
         try:
-            metadata = self.get_metadata(request)
+            metadata = kept_metadata(self.get_metadata(request))
             await on_new_message(UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata))
         except Exception as error:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
             logger.error("Telegram: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))

@@ -47,7 +47,7 @@ class TokenRestInput(SafeRestInput):
         """Constant-time comparison with the configured token."""
         return hmac.compare_digest(header_bytes(_bearer_token(request)), self._token.encode())
 
-    async def _extract_sender(self, req: Request) -> str | None:
-        if not self.token_ok(req):
+    def check_access(self, request: Request) -> None:
+        """Refuses a request without the right token, before its body is read."""
+        if not self.token_ok(request):
             raise RestTokenRejected("token ontbreekt of klopt niet")
-        return await super()._extract_sender(req)

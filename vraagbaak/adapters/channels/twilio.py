@@ -34,6 +34,7 @@ from vraagbaak.adapters.channels import (
 from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
 from vraagbaak.adapters.channels.formatting import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
 
@@ -188,7 +189,8 @@ class VraagbaakTwilioInput(TwilioInput):
             if not self.is_signed(request, form):
                 return response.text("forbidden", status=403)
             sender = first(form, "From")
-            if sender and await self.first_time(form):
+            # A phone number ("whatsapp:+31…"); anything else would become a kept conversation id.
+            if valid_sender_id(sender) and await self.first_time(form):
                 await self.handle(sender, form, on_new_message, request)
             return response.text(EMPTY_TWIML, content_type="text/xml")
 
@@ -215,7 +217,7 @@ class VraagbaakTwilioInput(TwilioInput):
         # Some SMS carriers turn @ into ¡ (as in Rasa's channel).
         text = clean_user_text(first(form, "Body") or "").replace("¡", "@")
         try:
-            metadata = self.get_metadata(request)
+            metadata = kept_metadata(self.get_metadata(request))
             await on_new_message(
                 UserMessage(text, out, conversation, input_channel=self.name(), metadata=metadata)
             )

@@ -75,11 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not read_accounts(workspace.accounts_file):
         print(NO_ACCOUNT, file=sys.stderr)
         return 2
+    from vraagbaak.adapters.http_errors import install_request_checks
     from vraagbaak.staff import reports
     from vraagbaak.staff.console.app import create_app
     from vraagbaak.staff.console.state import Console
 
     reports.quiet_process()  # library warnings (matplotlib for the insights plots) say nothing to staff
+    install_request_checks()  # a malformed request gets the console's Dutch 400, not a dropped connection
     port = args.port or settings.console_port
     app = create_app(Console.create(settings, workspace))
     print(

@@ -9,6 +9,7 @@ from sanic import Request, Sanic, response
 from sanic.exceptions import NotFound, SanicException
 from sanic.response import HTTPResponse
 
+from vraagbaak.adapters.http_errors import unreadable
 from vraagbaak.staff.console import routes_auth, routes_improve, routes_reports, routes_test
 from vraagbaak.staff.console.auth import tokens_match
 from vraagbaak.staff.console.responses import SESSION_COOKIE, clear_cookie, page
@@ -55,6 +56,8 @@ def create_app(console: Console) -> Sanic:
 
     @app.on_request
     async def require_login_and_csrf(request: Request) -> HTTPResponse | None:
+        if unreadable(request):
+            return None  # a malformed request: the error handler answers it with a 400
         path = _relative(request, base)
         session = console.sessions.get(request.cookies.get(SESSION_COOKIE))
         if session is not None and not console.session_still_valid(session):
