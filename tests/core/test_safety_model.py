@@ -1,6 +1,7 @@
 """The safety model: signals, sentences, storage, and the verdict's explanation."""
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
@@ -61,7 +62,9 @@ def test_danger_in_one_sentence_is_not_diluted_by_a_long_question(model: SafetyM
         "Ik heb een vraag over het beleid van Amnesty en over decriminalisering in Belgie. "
         "help hij slaat me. Wat vindt amnesty van pooiers eigenlijk?"
     )
-    assert model.verdict(mixed).score >= alone - 1e-9
+    # The sentence read alone counts, lowered by the sentence offset (a sentence loses its context).
+    lowered = 1 / (1 + math.exp(-(math.log(alone / (1 - alone)) - model.sentence_offset)))
+    assert model.verdict(mixed).score >= lowered - 1e-9
     assert model.verdict(mixed).danger
 
 

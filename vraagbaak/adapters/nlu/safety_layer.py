@@ -71,7 +71,7 @@ class SafetyLayer(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[str, Any]:
         """The corpus folder and the threshold (chosen by cross-validation, docs/safety.md)."""
-        return {"corpus": "data/safety", "threshold": 0.25}
+        return {"corpus": "data/safety", "threshold": 0.19}
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> str | None:
