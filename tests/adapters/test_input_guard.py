@@ -53,11 +53,13 @@ def _trained_guard(tmp_path, tokenizer, config=None) -> tuple:
     return guard, storage, resource, context
 
 
-def _classified(tokenizer, text: str, intent: str, danger: float = 0.0) -> Message:
+def _classified(tokenizer, text: str, intent: str, danger: bool = False, guess: float = 0.0) -> Message:
+    """A message as the guard receives it: the topic classifier's ranking and the safety layer's verdict."""
     message = _tokenized(tokenizer, text)
-    ranking = [{"name": intent, "confidence": 0.9}, {"name": "veilig_in_nood", "confidence": danger}]
+    ranking = [{"name": intent, "confidence": 0.9}, {"name": "veilig_in_nood", "confidence": guess}]
     message.set("intent", dict(ranking[0]), add_to_output=True)
     message.set("intent_ranking", ranking, add_to_output=True)
+    message.set("veiligheid", {"nood": danger}, add_to_output=True)
     return message
 
 
@@ -99,11 +101,24 @@ def test_a_topic_with_a_domain_word_keeps_the_classifier_guess(tmp_path, tokeniz
 def test_the_gate_never_touches_danger_small_talk_or_typed_numbers(tmp_path, tokenizer) -> None:
     guard, *_ = _trained_guard(tmp_path, tokenizer)
     messages = [
-        _classified(tokenizer, "hij heeft een mes", "faq_schendingen", danger=0.6),
+        _classified(tokenizer, "hij heeft een mes", "faq_schendingen", danger=True),
         _classified(tokenizer, "goeiedag", "chat_groet"),
         _classified(tokenizer, "2", "faq_bewijzen"),
     ]
     assert _intents(guard, messages) == ["veilig_in_nood", "chat_groet", "keuze_nummer"]
+
+
+def test_only_the_safety_layer_decides_danger(tmp_path, tokenizer) -> None:
+    guard, *_ = _trained_guard(tmp_path, tokenizer)
+    # The topic classifier is sure of danger, the safety layer is not: the guess is dropped, the message unsure.
+    sure = _classified(tokenizer, "hoe vaak worden sekswerkers bedreigd", "veilig_in_nood", guess=0.9)
+    [message] = guard.process([sure])
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert all(r["name"] != "veilig_in_nood" for r in message.get("intent_ranking"))
+    # The safety layer says danger while the topic classifier saw none: the safe path.
+    assert _intents(guard, [_classified(tokenizer, "kzit vast", "faq_mensenhandel", danger=True)]) == [
+        "veilig_in_nood"
+    ]
 
 
 def test_the_gate_can_be_switched_off_for_an_ablation(tmp_path, tokenizer) -> None:

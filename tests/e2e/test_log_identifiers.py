@@ -49,6 +49,7 @@ class MakeRun:
     key_file: Path
     markers: Dict[str, str] = field(default_factory=dict)
     replies: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+    issued_session: str = ""
 
     def rest(self, sender: str, message: str, **extra: Any) -> List[Dict[str, Any]]:
         body = {"sender": sender, "message": message, **extra}
@@ -106,9 +107,13 @@ def traffic(make_run: MakeRun) -> MakeRun:
     make_run.rest(markers["large"] * (1024 * 1024 // len(markers["large"]) + 1), "hallo")
     make_run.rest(f"afzender-{uuid.uuid4().hex}", "hallo", metadata={"naam": markers["metadata"]})
 
+    issued: Dict[str, str] = {}
+
     async def dialogue(sio: SocketIO) -> List[Dict[str, Any]]:
+        # A proposed id the server did not issue is replaced by a signed one; the proposal must still not be logged.
         session = await sio.session(markers["session"])
-        assert session == markers["session"]
+        assert session != markers["session"]
+        issued["token"] = session
         await sio.emit(
             "user_uttered",
             {
@@ -121,9 +126,10 @@ def traffic(make_run: MakeRun) -> MakeRun:
         return await sio.ask(session, CIRCUIT_BREAKER_PAYLOAD)
 
     make_run.replies["socketio"] = run_socketio(make_run.rasa_url, dialogue)
+    make_run.issued_session = issued["token"].partition(".")[0]
     forget = requests.post(
         f"{make_run.rasa_url}/webhooks/socketio/forget",
-        data=json.dumps({"sender": markers["session"], "message": "/gesprek_vergeten"}),
+        data=json.dumps({"sender": issued["token"], "message": "/gesprek_vergeten"}),
         timeout=60,
     )
     assert forget.status_code == 204
@@ -156,7 +162,7 @@ def test_the_ids_were_logged_as_pseudonyms_of_the_servers_own_key(traffic: MakeR
     text = traffic.log.read_text(encoding="utf-8", errors="replace")
     person = f"rest:Jan Jansen 0612345678 {traffic.markers['rest']}"
     assert _pseudonym(traffic.key_file, person) in text
-    assert _pseudonym(traffic.key_file, f"socketio:{traffic.markers['session']}") in text
+    assert _pseudonym(traffic.key_file, f"socketio:{traffic.issued_session}") in text
 
 
 def test_the_scan_finds_a_planted_marker_a_long_line_and_a_forged_line(
