@@ -8,7 +8,7 @@ LAUNCH := $(PY) -m vraagbaak.ops.launcher
 MODEL := models/vraagbaak.tar.gz
 # Training inputs: the model is rebuilt only when one of these changes.
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*/*.yml) vraagbaak/core/kennisbank.yml $(wildcard vraagbaak/adapters/nlu/*.py) \
-	$(wildcard vraagbaak/core/safety/*.py) vraagbaak/core/normalise.py
+	$(wildcard vraagbaak/core/safety/*.py) vraagbaak/core/safety/signalen.yml vraagbaak/core/normalise.py
 # Rasa 3.6 needs Python 3.10; look on PATH, then in pyenv.
 PYTHON310 := $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/local/bin/python3.10; do \
 	$$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)

@@ -95,3 +95,17 @@ def test_a_higher_threshold_can_only_remove_alarms(model: SafetyModel) -> None:
     )
     for text in DANGER + SAFE:
         assert strict.verdict(text).danger <= model.verdict(text).danger
+
+
+def test_every_signal_has_a_dutch_name_and_every_pattern_compiles() -> None:
+    import re
+
+    from vraagbaak.core.safety import cues
+
+    assert set(cues.SIGNALS) <= set(cues.LABELS)
+    for patterns in (
+        list(cues.DANGER.values()) + list(cues.NOT_ACUTE.values()) + [cues.URGENCY, cues.PERSONAL]
+    ):
+        for pattern in patterns:
+            re.compile(pattern)
+    assert signals(normalise("HELP")).counts["dringend"] == 1

@@ -47,7 +47,8 @@ def files_fingerprint(paths: List[Path]) -> str:
 
 def corpus_fingerprint(directory: Path) -> str:
     """The corpus files and the code that turns them into weights: a change in either retrains the layer."""
-    code = sorted(Path(safety_package.__file__).parent.glob("*.py")) + [Path(normalise_module.__file__)]
+    package = Path(safety_package.__file__).parent
+    code = sorted(package.glob("*.py")) + sorted(package.glob("*.yml")) + [Path(normalise_module.__file__)]
     return files_fingerprint(sorted(directory.glob("*.yml")) + code)
 
 
