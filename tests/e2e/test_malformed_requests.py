@@ -22,8 +22,9 @@ from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.ops.processes import console_command, free_port, start_process, stop_processes, wait_for
+from vraagbaak.staff.console.accounts import Account, write_accounts
 from vraagbaak.staff.console.app import ERROR_TEXTS
-from vraagbaak.staff.console.password import hash_password, write_password_file
+from vraagbaak.staff.console.password import hash_password
 
 pytestmark = pytest.mark.servers
 KB = knowledge_base()
@@ -222,9 +223,11 @@ def test_other_rasa_errors_are_dutch_too(servers: Servers) -> None:
 def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real staff console in a process of its own, with a password and a workspace of its own."""
     workdir = tmp_path_factory.mktemp("console")
-    write_password_file(hash_password("een-lang-testwachtwoord"), workdir / "wachtwoord")
+    account = Account("toets", hash_password("een-lang-testwachtwoord"))
+    write_accounts({account.key: account}, workdir / "console-accounts")
     port = free_port()
-    arguments = ["--wachtwoordbestand", str(workdir / "wachtwoord"), "--werkmap", str(workdir / "var")]
+    arguments = ["--accountbestand", str(workdir / "console-accounts"), "--werkmap", str(workdir / "var")]
+    arguments += ["--wachtwoordbestand", str(workdir / "wachtwoord")]  # none: nothing to migrate
     arguments += ["--oefenzinnen", str(workdir / "medewerkers.yml"), "--modellen", str(workdir / "modellen")]
     arguments += ["--dekking", str(workdir / "dekking")]
     command = [*console_command(port), *arguments]
