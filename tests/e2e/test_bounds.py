@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import MODEL, Servers, answer_parts, load_trained_agent
-from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.bounds import MAX_SENDER_LENGTH
 from vraagbaak.core.knowledge_base import knowledge_base
@@ -242,9 +242,9 @@ def test_the_quick_exit_beacon_is_read_up_to_its_bound(servers: Servers) -> None
 
     over = requests.post(url, data=body_of(MAX_FORGET_BYTES + 1), headers=beacon, timeout=30)
     assert (over.status_code, over.text) == (400, KB.message("ongeldig_verzoek"))
-    assert "geheim-5c2" in stored(servers, conversation_id("socketio", session))
+    assert "geheim-5c2" in stored(servers, conversation_id("socketio", session_of(session)))
     assert requests.post(url, data=body_of(MAX_FORGET_BYTES), headers=beacon, timeout=60).status_code == 204
-    assert "geheim-5c2" not in stored(servers, conversation_id("socketio", session))
+    assert "geheim-5c2" not in stored(servers, conversation_id("socketio", session_of(session)))
 
 
 # --- a stored conversation of any size can be forgotten -------------------------------------------------------

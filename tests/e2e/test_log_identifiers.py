@@ -51,10 +51,10 @@ class MakeRun:
     replies: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
     issued_session: str = ""
 
-    def rest(self, sender: str, message: str, **extra: Any) -> List[Dict[str, Any]]:
+    def rest(self, sender: str, message: str, status: int = 200, **extra: Any) -> List[Dict[str, Any]]:
         body = {"sender": sender, "message": message, **extra}
         response = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", json=body, timeout=120)
-        assert response.status_code == 200, response.text[:300]
+        assert response.status_code == status, response.text[:300]
         return list(response.json())
 
     def pids(self) -> List[int]:
@@ -100,11 +100,13 @@ def traffic(make_run: MakeRun) -> MakeRun:
     markers.update(
         {kind: marker(kind) for kind in ("rest", "newline", "large", "metadata", "session", "socketmeta")}
     )
-    person = f"Jan Jansen 0612345678 {markers['rest']}"
+    # A name and a phone number in an id the channel accepts (its characters are bounded, not its meaning).
+    person = f"Jan_Jansen_0612345678_{markers['rest']}"
     make_run.rest(person, "Wat vindt Amnesty van pooiers?")
     make_run.replies["rest"] = make_run.rest(person, CIRCUIT_BREAKER_PAYLOAD)
-    make_run.rest(f"{markers['newline']}\n{FORGED} - deze regel schreef de bezoeker", "hallo")
-    make_run.rest(markers["large"] * (1024 * 1024 // len(markers["large"]) + 1), "hallo")
+    # Ids the channel refuses (a newline, 1 MB) get a Dutch 400; they must not reach the log either.
+    make_run.rest(f"{markers['newline']}\n{FORGED} - deze regel schreef de bezoeker", "hallo", status=400)
+    make_run.rest(markers["large"] * (1024 * 1024 // len(markers["large"]) + 1), "hallo", status=413)
     make_run.rest(f"afzender-{uuid.uuid4().hex}", "hallo", metadata={"naam": markers["metadata"]})
 
     issued: Dict[str, str] = {}
@@ -140,7 +142,9 @@ def traffic(make_run: MakeRun) -> MakeRun:
 @pytest.mark.parametrize("channel", ["rest", "socketio"])
 def test_the_circuit_breaker_payload_gets_one_dutch_reply(traffic: MakeRun, channel: str) -> None:
     texts = [m.get("text") for m in traffic.replies[channel]]
-    assert texts == [KB.message("onbekende_knop")]
+    assert texts == [
+        KB.message("buiten_bereik")
+    ]  # one reply: Rasa's own out_of_scope intent is answered as such
     assert "Circuit breaker" not in traffic.log.read_text(encoding="utf-8", errors="replace")
 
 
@@ -160,7 +164,7 @@ def test_the_ids_were_logged_as_pseudonyms_of_the_servers_own_key(traffic: MakeR
     """Proves the scan above is not empty-handed: the conversations are in the log, by their keyed hash."""
     assert stat.S_IMODE(traffic.key_file.stat().st_mode) == 0o600
     text = traffic.log.read_text(encoding="utf-8", errors="replace")
-    person = f"rest:Jan Jansen 0612345678 {traffic.markers['rest']}"
+    person = f"rest:Jan_Jansen_0612345678_{traffic.markers['rest']}"
     assert _pseudonym(traffic.key_file, person) in text
     assert _pseudonym(traffic.key_file, f"socketio:{traffic.issued_session}") in text
 

@@ -9,7 +9,7 @@ import pytest
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
-from vraagbaak.core.paths import DATA_DIR
+from vraagbaak.core.paths import DATA_DIR, MODELS_DIR
 from vraagbaak.core.safety.corpus import DANGER_KINDS, SAFE_KINDS, load_corpus
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_safety import SAFETY_SET_DIR, load_safety_set
@@ -21,6 +21,7 @@ FROZEN_SHA256 = {
     "schrijver_b.yml": "33c3bd512b6fd9fce29231c556ef66339f854932f154064145dc73b93b6b0b37",
 }
 CASES = load_safety_set()
+MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 # The gate holds the figures the layer reached when the set was first measured, so that no change makes
 # them worse. The targets (every emergency, no false alarm) are reported by `make bench`; see docs/safety.md.
 MIN_RECALL = 0.0
@@ -70,7 +71,9 @@ def test_the_leak_check_catches_a_planted_copy() -> None:
 
 @pytest.mark.model
 def test_the_served_model_keeps_the_safety_gate() -> None:
-    parser = ev.ModelParser(served=True)
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
+    parser = ev.ModelParser(MODEL, served=True)
     kb = knowledge_base()
     outcomes = [ev.outcome_of(kb, p) for p in parser.parse([c.text for c in CASES])]
     danger = [o.kind == Outcome.EMERGENCY for c, o in zip(CASES, outcomes, strict=True) if c.danger]

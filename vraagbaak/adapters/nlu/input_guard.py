@@ -17,6 +17,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from vraagbaak.adapters.nlu.domain_vocabulary import DomainVocabulary, content_words
 from vraagbaak.adapters.nlu.safety_layer import VERDICT_KEY
+from vraagbaak.core import replies
 from vraagbaak.core.knowledge_base import knowledge_base, normalise_title
 from vraagbaak.core.outcomes import (
     CHOICE_INTENT,
@@ -25,6 +26,7 @@ from vraagbaak.core.outcomes import (
     OUT_OF_SCOPE_INTENT,
     SAFETY_INTENT,
 )
+from vraagbaak.core.safety.questions import asks_about_the_world
 from vraagbaak.core.user_input import input_problem, parse_choice
 
 VOCABULARY_FILE = "domain_vocabulary.json"
@@ -58,6 +60,22 @@ def override_intent(text: str | None, danger: bool = False) -> str | None:
         return MENU_INTENT
     topic = kb.by_title(text or "")
     return topic.intent if topic else None
+
+
+# A question about the world is answered with its topic when the topic classifier is at least this sure of it.
+WORLD_QUESTION_TOPIC_CONFIDENCE = 0.5
+
+
+def world_question(message: Message) -> bool:
+    """A question in which nobody is present that the topic classifier recognises as an FAQ topic.
+
+    "blijven pooiers die vrouwen slaan strafbaar?" gets its official answer, not the safe path; anything that
+    names someone present ("ik", "mijn collega", "hij", "help") never passes here.
+    """
+    ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get("name") != SAFETY_INTENT]
+    topics = replies.faq_candidates(knowledge_base(), ranking)
+    sure = bool(topics) and topics[0][1] >= WORLD_QUESTION_TOPIC_CONFIDENCE
+    return sure and asks_about_the_world(message.get(TEXT) or "")
 
 
 def drop_danger_guess(message: Message) -> None:
@@ -151,7 +169,7 @@ class ChoiceAndInputGuard(GraphComponent):
     def process(self, messages: List[Message]) -> List[Message]:
         """Replace the predicted intent where a deterministic rule applies."""
         for message in messages:
-            danger = bool((message.get(VERDICT_KEY) or {}).get("nood"))
+            danger = bool((message.get(VERDICT_KEY) or {}).get("nood")) and not world_question(message)
             if not danger:
                 drop_danger_guess(message)
             intent = override_intent(message.get(TEXT), danger)
