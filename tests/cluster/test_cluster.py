@@ -496,12 +496,16 @@ def test_no_identifier_in_any_log(cluster: ClusterClient, kb: KnowledgeBase) -> 
     """Marked ids as REST senders (a name and phone number, a newline, 1 MB), a socket.io session id and in
     metadata, with the payload that tripped Rasa's circuit breaker: in no log, no line too long or forged."""
     markers = {kind: f"MERK{kind}{uuid.uuid4().hex[:16]}" for kind in ("rest", "nl", "large", "meta", "sess")}
-    person = f"Jan Jansen 0612345678 {markers['rest']}"
-    assert texts(cluster.send(person, "/out_of_scope")) == [kb.message("onbekende_knop")]
+    # A name and a phone number in an id the channels accept; ids they refuse (a newline, 1 MB) get a Dutch
+    # 400 or 413, and must not reach the log either.
+    person = f"Jan_Jansen_0612345678_{markers['rest']}"
+    assert texts(cluster.send(person, "/out_of_scope")) == [kb.message("buiten_bereik")]
     cluster.send(person, "Wat met de pooiers?")
-    cluster.send(f"{markers['nl']}\n{FORGED} - deze regel schreef de bezoeker", "hallo")
+    refused = cluster.post(f"{markers['nl']}\n{FORGED} - deze regel schreef de bezoeker", "hallo")
+    assert refused.status_code == 400
     # nginx refuses bodies over 64 KB, so the 1 MB sender goes to a replica directly.
-    cluster.send(markers["large"] * (1024 * 1024 // len(markers["large"]) + 1), "hallo", cluster.rasa_urls[0])
+    large = markers["large"] * (1024 * 1024 // len(markers["large"]) + 1)
+    assert cluster.post(large, "hallo", cluster.rasa_urls[0]).status_code == 413
     response = requests.post(
         f"{cluster.public_url}/webhooks/rest/webhook",
         json={"sender": new_sender(), "message": "hallo", "metadata": {"naam": markers["meta"]}},
@@ -515,7 +519,7 @@ def test_no_identifier_in_any_log(cluster: ClusterClient, kb: KnowledgeBase) -> 
         await sio.ask(session, "Wat met de pooiers?")
         return await sio.ask(session, "/out_of_scope")
 
-    assert texts(run_socketio(cluster.public_url, dialogue)) == [kb.message("onbekende_knop")]
+    assert texts(run_socketio(cluster.public_url, dialogue)) == [kb.message("buiten_bereik")]
     time.sleep(2)
     logs = [*cluster.cluster.logs.glob("*.log"), *(cluster.cluster.nginx_prefix / "logs").glob("*.log")]
     assert any(log.name.startswith("rasa-") and log.stat().st_size for log in logs)
