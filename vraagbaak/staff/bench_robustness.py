@@ -10,9 +10,8 @@ import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Dict, List, Sequence
+from typing import Dict, List, Sequence
 
 import requests
 
@@ -43,77 +42,43 @@ def normal_user(url: str, questions: Sequence[str], count: int) -> List[float]:
     return timings
 
 
-@dataclass(frozen=True)
-class UnderLoad:
-    """A bystander's round trips when quiet and while an attack ran, and Rasa's peak memory meanwhile."""
-
-    quiet: List[float]
-    loaded: List[float]
-    peak_rss_mb: float
-
-    @property
-    def figures(self) -> Dict[str, float]:
-        """Quiet p95, loaded p95 and p50, their ratio, the peak."""
-        quiet_p95, loaded_p95 = percentile(self.quiet, 0.95), percentile(self.loaded, 0.95)
-        return {
-            "quiet_p95_ms": quiet_p95,
-            "loaded_p95_ms": loaded_p95,
-            "loaded_p50_ms": statistics.median(self.loaded),
-            "ratio": loaded_p95 / quiet_p95,
-            "peak_rss_mb": self.peak_rss_mb,
-        }
-
-
-def bystander_under_load(
-    servers: RunningServers, attack: Callable[[threading.Event], None], count: int = 200
-) -> UnderLoad:
-    """Time a bystander's official questions, quiet and then while `attack` runs until it is told to stop."""
+def measure_robustness(servers: RunningServers, count: int = 200) -> Dict[str, float]:
+    """Quiet p95, p95 while 100 KB messages arrive in a loop, their ratio, and Rasa's peak memory meanwhile."""
     url = f"{servers.rasa_url}/webhooks/rest/webhook"
     questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
     normal_user(url, questions, len(questions))  # warm-up
     quiet = normal_user(url, questions, count)
     stop = threading.Event()
+    flood_count = [0]
     peak = [rss_mb(servers.rasa.pid)]
+
+    def flood() -> None:
+        while not stop.is_set():
+            requests.post(url, json={"sender": "flood", "message": OVERSIZED}, timeout=60)
+            flood_count[0] += 1
 
     def sample() -> None:
         while not stop.is_set():
             peak[0] = max(peak[0], rss_mb(servers.rasa.pid))
             time.sleep(0.05)
 
-    threads = [
-        threading.Thread(target=attack, args=(stop,), daemon=True),
-        threading.Thread(target=sample, daemon=True),
-    ]
+    threads = [threading.Thread(target=flood, daemon=True), threading.Thread(target=sample, daemon=True)]
     for thread in threads:
         thread.start()
     try:
-        time.sleep(0.2)  # the attack is under way
         loaded = normal_user(url, questions, count)
     finally:
         stop.set()
         for thread in threads:
             thread.join(timeout=70)
-    return UnderLoad(quiet, loaded, peak[0])
-
-
-def measure_robustness(servers: RunningServers, count: int = 200) -> Dict[str, float]:
-    """Quiet p95, p95 while 100 KB messages arrive in a loop, their ratio, and Rasa's peak memory meanwhile."""
-    url = f"{servers.rasa_url}/webhooks/rest/webhook"
-    flood_count = [0]
-
-    def flood(stop: threading.Event) -> None:
-        while not stop.is_set():
-            requests.post(url, json={"sender": "flood", "message": OVERSIZED}, timeout=60)
-            flood_count[0] += 1
-
-    figures = bystander_under_load(servers, flood, count).figures
+    quiet_p95, loaded_p95 = percentile(quiet, 0.95), percentile(loaded, 0.95)
     return {
-        "quiet_p95_ms": figures["quiet_p95_ms"],
-        "flooded_p95_ms": figures["loaded_p95_ms"],
-        "flooded_p50_ms": figures["loaded_p50_ms"],
-        "flood_ratio": figures["ratio"],
+        "quiet_p95_ms": quiet_p95,
+        "flooded_p95_ms": loaded_p95,
+        "flooded_p50_ms": statistics.median(loaded),
+        "flood_ratio": loaded_p95 / quiet_p95,
         "flood_messages": flood_count[0],
-        "flood_peak_rss_mb": figures["peak_rss_mb"],
+        "flood_peak_rss_mb": peak[0],
     }
 
 
