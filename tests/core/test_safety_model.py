@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
 
 from vraagbaak.core.normalise import normalise
+from vraagbaak.core.safety import cues
+from vraagbaak.core.safety import model as safety_model
+from vraagbaak.core.safety.corpus import load_corpus
 from vraagbaak.core.safety.cues import signals
-from vraagbaak.core.safety.model import SafetyModel, sentences, train
+from vraagbaak.core.safety.model import SafetyModel, featurise, sentences, train
 
 DANGER = [
     "help hij slaat me",
@@ -109,3 +113,39 @@ def test_every_signal_has_a_dutch_name_and_every_pattern_compiles() -> None:
         for pattern in patterns:
             re.compile(pattern)
     assert signals(normalise("HELP")).counts["dringend"] == 1
+
+
+def _one_lookbehind_per_pattern(patterns: tuple) -> re.Pattern:
+    # The form the signals were first compiled in: kept here as the reference for the faster one.
+    return re.compile("|".join(f"(?:(?<![a-z0-9]){p})" for p in patterns))
+
+
+def test_the_shared_lookbehind_finds_exactly_what_one_per_pattern_found() -> None:
+    texts = [normalise(p.text) for p in load_corpus()] + [normalise(t) for t in DANGER + SAFE]
+    tables = list(cues.DANGER.items()) + [("dringend", cues.URGENCY), ("persoonlijk", cues.PERSONAL)]
+    tables += list(cues.NOT_ACUTE.items())
+    compiled = {**cues._DANGER, "dringend": cues._URGENCY, "persoonlijk": cues._PERSONAL, **cues._NOT_ACUTE}
+    for name, patterns in tables:
+        reference = _one_lookbehind_per_pattern(patterns)
+        assert [reference.findall(t) for t in texts] == [compiled[name].findall(t) for t in texts], name
+
+
+def test_the_reference_form_would_catch_a_changed_lookbehind() -> None:
+    # Mutation: without the word-start guard "geslagen" would also be found inside "neergeslagen".
+    loose = re.compile("(?:" + "|".join(cues.DANGER["geweld"]) + ")")
+    assert loose.findall("neergeslagen") != _one_lookbehind_per_pattern(cues.DANGER["geweld"]).findall(
+        "neergeslagen"
+    )
+
+
+def test_scores_without_stacking_equal_the_stacked_feature_rows(model: SafetyModel) -> None:
+    for text in DANGER + SAFE + ["help. hij slaat me, wat vindt amnesty daarvan? ik ben bang"]:
+        folded = normalise(text)
+        rows = safety_model._rows(text, folded, signals(folded))
+        whole = featurise([text]) @ model.danger_weights
+        assert math.isclose(float(rows.dot(model.danger_weights)[0]), float(whole[0]), abs_tol=1e-9)
+        assert math.isclose(
+            rows.row_dot(0, model.self_harm_weights),
+            float((featurise([text]) @ model.self_harm_weights)[0]),
+            abs_tol=1e-9,
+        )
