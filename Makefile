@@ -46,7 +46,7 @@ run: $(MODEL)  ## Set up, train if needed, start Rasa (5005), the action server 
 shell: $(MODEL)  ## Chat in the terminal with the bot of `make run`; without one, starts its own and stops it on exit
 	$(PY) -m vraagbaak.ops.shell --model $(MODEL)
 
-test-unit: install  ## Tests that need no model and no servers
+test-unit: install lint-venv  ## Tests that need no model and no servers
 	$(PY) -m pytest -m "not model and not servers and not cluster" -q
 
 test-stories: $(MODEL)  ## Test stories, failing on any prediction error

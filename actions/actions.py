@@ -174,6 +174,18 @@ class ActionForgetConversation(MessageAction):
         return [Restarted()]
 
 
+class ActionExplainPrivacy(ReplyAction):
+    """Answers a question about privacy honestly, for the channel it came from, and wipes nothing."""
+
+    def name(self) -> str:
+        """Rasa action name."""
+        return "action_leg_privacy_uit"
+
+    def reply(self, tracker: Tracker) -> replies.Reply:
+        """The privacy explanation for this channel."""
+        return replies.privacy(knowledge_base(), tracker.get_latest_input_channel())
+
+
 class ActionRestart(ActionForgetConversation):
     """The /restart button forgets the conversation too."""
 

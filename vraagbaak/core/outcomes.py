@@ -18,6 +18,7 @@ class Outcome(str, Enum):
     ABOUT_BOT = "uitleg_bot"
     MENU = "menu"
     FORGOTTEN = "gewist"
+    PRIVACY = "privacy_uitleg"
     NONE_OF_THESE = "geen_van_deze"
     INVALID = "ongeldige_invoer"
     UNKNOWN_BUTTON = "onbekende_knop"
@@ -47,6 +48,7 @@ LABELS = {
     Outcome.ABOUT_BOT: "uitleg over de bot",
     Outcome.MENU: "lijst met alle vragen",
     Outcome.FORGOTTEN: "gesprek gewist",
+    Outcome.PRIVACY: "uitleg over privacy",
     Outcome.NONE_OF_THESE: "geen van deze",
     Outcome.INVALID: "ongeldige invoer",
     Outcome.UNKNOWN_BUTTON: "onbekende knop",
@@ -75,6 +77,7 @@ GOODBYE_INTENT = "chat_afscheid"
 THANKS_INTENT = "chat_bedankt"
 ABOUT_BOT_INTENT = "chat_bot_vraag"
 FORGET_INTENT = "gesprek_vergeten"
+PRIVACY_INTENT = "gesprek_privacy"
 # Rasa's name for "the classifier was not sure" (rasa.shared.constants.DEFAULT_NLU_FALLBACK_INTENT_NAME).
 FALLBACK_INTENT = "nlu_fallback"
 
@@ -89,6 +92,7 @@ INTENT_OUTCOMES = {
     ABOUT_BOT_INTENT: Outcome.ABOUT_BOT,
     MENU_INTENT: Outcome.MENU,
     FORGET_INTENT: Outcome.FORGOTTEN,
+    PRIVACY_INTENT: Outcome.PRIVACY,
     NONE_OF_THESE_INTENT: Outcome.NONE_OF_THESE,
     # A typed number in a fresh conversation has no list to choose from.
     CHOICE_INTENT: Outcome.UNKNOWN_CHOICE,

@@ -71,6 +71,23 @@ def text_reply(kb: KnowledgeBase, key: str, outcome: Outcome, **values: str) -> 
     return Reply([{"text": kb.message(key, **values)}], outcome=outcome)
 
 
+# Which of the bot's privacy messages fits each input channel (Rasa's channel names); the web chat otherwise.
+PRIVACY_CHANNELS = {
+    "telegram": "privacy_telegram",
+    "twilio": "privacy_whatsapp",
+    "facebook": "privacy_messenger",
+}
+
+
+def privacy(kb: KnowledgeBase, channel: str | None) -> Reply:
+    """What the bot keeps and how to forget, then what the app the visitor writes in keeps. Nothing is wiped.
+
+    No options: the list the visitor saw before stays the one a typed number picks from.
+    """
+    key = PRIVACY_CHANNELS.get(channel or "", "privacy_web")
+    return Reply([{"text": kb.message("privacy")}, {"text": kb.message(key)}], outcome=Outcome.PRIVACY)
+
+
 def answer(kb: KnowledgeBase, topic: Topic) -> Reply:
     """The official answer verbatim, then its related questions as buttons."""
     related = [kb.by_id(r) for r in topic.related]

@@ -48,6 +48,8 @@ def visitor_reply(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> replies.Repl
         return replies.none_of_these(kb)
     if outcome == Outcome.MENU:
         return replies.menu(kb)
+    if outcome == Outcome.PRIVACY:
+        return replies.privacy(kb, "socketio")  # the console tests as a website visitor
     if outcome in SINGLE_MESSAGE:
         return replies.text_reply(kb, SINGLE_MESSAGE[outcome], outcome)
     return replies.text_reply(kb, "onbekende_knop", Outcome.UNKNOWN_BUTTON)  # Rasa's core fallback

@@ -1,0 +1,123 @@
+"""A question about privacy gets an honest answer for its channel, wipes nothing, and the list before it
+stays the one a typed number picks from. On every channel: REST, socket.io, Telegram, WhatsApp through
+Twilio and Messenger. Real Rasa and action servers; the platforms are the fake API on loopback.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+import pytest
+import requests
+
+from tests.conftest import answer_parts
+from tests.e2e import test_channels as channels
+from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.e2e.test_channel_delivery import messenger_sent, telegram_sent, twilio_sent
+from tests.e2e.test_channels import (
+    KB,
+    FakeApis,
+    messenger_event,
+    page_entry,
+    post_messenger,
+    post_telegram,
+    post_twilio,
+    telegram_update,
+    twilio_form,
+)
+from vraagbaak.ops.processes import RunningServers
+
+pytestmark = pytest.mark.servers
+
+fake = channels.fake
+rasa = channels.rasa
+
+# The two questions users asked that used to wipe the conversation or get "buiten bereik".
+QUESTIONS = ("bewaren jullie mijn berichten?", "kan iemand anders dit gesprek lezen?")
+TOPIC = KB.by_id("pooiers")
+SECOND = KB.by_id(TOPIC.related[1])
+EXPLAINED = KB.message("privacy")
+FORGOTTEN = KB.message("vergeten")
+
+
+def rest(rasa: RunningServers, sender: str, text: str) -> List[Dict[str, Any]]:
+    reply = requests.post(
+        f"{rasa.rasa_url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=60
+    )
+    assert reply.status_code == 200
+    return reply.json()
+
+
+def texts(messages: List[Dict[str, Any]]) -> List[str]:
+    return [m.get("text", "") for m in messages]
+
+
+def test_rest_privacy_question_explains_for_the_web_and_keeps_the_list(rasa: RunningServers) -> None:
+    for n, question in enumerate(QUESTIONS):
+        sender = f"privacy-rest-{n}"
+        assert answer_parts(rest(rasa, sender, f"/{TOPIC.intent}"))["topic"] == TOPIC.id
+        assert texts(rest(rasa, sender, question)) == [EXPLAINED, KB.message("privacy_web")]
+        chosen = answer_parts(rest(rasa, sender, "2"))
+        assert chosen["topic"] == SECOND.id, "the list before the question still counts"
+
+
+def test_socketio_privacy_question_explains_for_the_web_and_keeps_the_list(rasa: RunningServers) -> None:
+    async def visitor(sio: SocketIO) -> List[List[Dict[str, Any]]]:
+        session = await sio.session()
+        return [await sio.ask(session, text) for text in (f"/{TOPIC.intent}", QUESTIONS[0], "2")]
+
+    _, explained, chosen = run_socketio(rasa.rasa_url, visitor)
+    assert [m.get("text") for m in explained] == [EXPLAINED, KB.message("privacy_web")]
+    assert answer_parts(chosen)["topic"] == SECOND.id
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_telegram_privacy_question_says_what_telegram_keeps(
+    rasa: RunningServers, fake: FakeApis, question: str
+) -> None:
+    chat = 7600 + QUESTIONS.index(question)
+    post_telegram(rasa, telegram_update(chat, f"/{TOPIC.intent}"))
+    before = len(telegram_sent(fake, chat))
+    assert post_telegram(rasa, telegram_update(chat, question)) == 200
+    assert telegram_sent(fake, chat)[before:] == [EXPLAINED, KB.message("privacy_telegram")]
+    before = len(telegram_sent(fake, chat))
+    post_telegram(rasa, telegram_update(chat, "2"))
+    assert "".join(telegram_sent(fake, chat)[before:-1]) == SECOND.answer_text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_whatsapp_privacy_question_says_what_whatsapp_keeps(
+    rasa: RunningServers, fake: FakeApis, question: str
+) -> None:
+    sender = f"whatsapp:+3161234760{QUESTIONS.index(question)}"
+    post_twilio(rasa, twilio_form(sender, f"/{TOPIC.intent}"))
+    before = len(twilio_sent(fake, sender))
+    assert post_twilio(rasa, twilio_form(sender, question)) == 200
+    assert twilio_sent(fake, sender)[before:] == [EXPLAINED, KB.message("privacy_whatsapp")]
+    before = len(twilio_sent(fake, sender))
+    post_twilio(rasa, twilio_form(sender, "2"))
+    assert "".join(twilio_sent(fake, sender)[before:-1]) == SECOND.answer_text
+
+
+@pytest.mark.parametrize("question", QUESTIONS)
+def test_messenger_privacy_question_says_what_messenger_keeps(
+    rasa: RunningServers, fake: FakeApis, question: str
+) -> None:
+    sender = f"psid-privacy-{QUESTIONS.index(question)}"
+    post_messenger(rasa, page_entry(messenger_event(sender, f"/{TOPIC.intent}")))
+    before = len(messenger_sent(fake, sender))
+    assert post_messenger(rasa, page_entry(messenger_event(sender, question))) == 200
+    texts = [m.get("text") for m in messenger_sent(fake, sender)[before:]]
+    assert texts == [EXPLAINED, KB.message("privacy_messenger")]
+    before = len(messenger_sent(fake, sender))
+    post_messenger(rasa, page_entry(messenger_event(sender, "2")))
+    answer = "".join(m.get("text", "") for m in messenger_sent(fake, sender)[before:] if "text" in m)
+    assert answer.startswith(SECOND.answer_text)
+
+
+def test_only_an_explicit_request_forgets(rasa: RunningServers) -> None:
+    sender = "privacy-rest-forget"
+    rest(rasa, sender, f"/{TOPIC.intent}")
+    assert texts(rest(rasa, sender, "vergeet dit gesprek"))[:1] == [FORGOTTEN]
+    assert texts(rest(rasa, sender, "2"))[0] == KB.message(
+        "onbekende_keuze"
+    ), "after forgetting, no list is left"
