@@ -182,3 +182,18 @@ def test_a_send_that_never_returns_is_cut_off_by_the_timeout(rasa: RunningServer
         assert post_as(rasa, service, recipient, QUESTION)() == 200
         delivered = [c for c in messages_to(fake, service, recipient) if c.answered]
         assert POOIERS.answer_text in "".join(text_of(c) for c in delivered), service
+
+
+def test_a_slow_messenger_user_holds_up_no_one_in_the_same_batch(
+    rasa: RunningServers, fake: FakeApis
+) -> None:
+    """Meta batches events of several users into one call: they are answered side by side, not in a row."""
+    slow_psid, quick_psid = "psid-8301123457", "psid-8302123457"
+    fake.slow("meta", slow_psid, SLOW)
+    batch = page_entry(messenger_event(slow_psid, QUESTION), messenger_event(quick_psid, QUESTION))
+    assert post_messenger(rasa, batch) == 200
+    quick, slow = messages_to(fake, "meta", quick_psid), messages_to(fake, "meta", slow_psid)
+    assert POOIERS.answer_text in "".join(map(text_of, quick))
+    assert POOIERS.answer_text in "".join(map(text_of, slow)), "slow, but complete"
+    quick_done = max(c.answered or 0.0 for c in quick)
+    assert quick_done < min(c.answered or 0.0 for c in slow), "the quick user did not wait for the slow one"

@@ -11,6 +11,7 @@ Credentials (see vraagbaak/ops/channel_credentials.py):
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -215,11 +216,27 @@ class VraagbaakMessenger(Messenger):
         self.last_message: Dict[str, Any] = {}
 
     async def handle(self, payload: Dict, metadata: Dict[str, Any] | None) -> None:
-        """Answer each messaging event once; Meta batches several into one call and resends slow ones."""
+        """Answer each messaging event once; Meta batches several into one call and resends slow ones.
+
+        Each sender's events are answered in order, the senders side by side: one user whose replies are slow
+        to go out must not hold up the other users of the same batch.
+        """
+        by_sender: Dict[str, List[Dict[str, Any]]] = {}
         for event in messaging_events(payload):
             sender = sender_of(event)
+            if sender is not None:
+                by_sender.setdefault(sender, []).append(event)
+        await asyncio.gather(
+            *(self.answer_events(sender, events, metadata) for sender, events in by_sender.items())
+        )
+
+    async def answer_events(
+        self, sender: str, events: List[Dict[str, Any]], metadata: Dict[str, Any] | None
+    ) -> None:
+        """One sender's events of a webhook call, in order, each once."""
+        for event in events:
             key = event_key(event)
-            if sender is None or (key is not None and not await self.replays.first_time(key)):
+            if key is not None and not await self.replays.first_time(key):
                 continue
             self.last_message = event
             message, postback = event.get("message"), event.get("postback")
