@@ -321,6 +321,7 @@ def test_telegram_webhook_is_registered_with_the_secret(rasa: RunningServers, fa
     assert registered, "setWebhook was never called"
     assert registered[-1].data["url"] == CHANNEL_ENV["TELEGRAM_WEBHOOK_URL"]
     assert registered[-1].data["secret_token"] == TELEGRAM_SECRET
+    assert str(registered[-1].data["max_connections"]) == "100"
 
 
 def test_telegram_answer_unchanged_with_a_vertical_keyboard(rasa: RunningServers, fake: FakeApis) -> None:

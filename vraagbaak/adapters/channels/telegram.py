@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REQUIRED = ("access_token", "webhook_url", "secret_token")
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+MAX_CONNECTIONS = 100  # simultaneous webhook calls Telegram may make (its default is 40)
 TELEGRAM_ERRORS = (TelegramAPIError, OSError, asyncio.TimeoutError, DeliveryFailed)
 # Chats with more than one person: the bot talks only in private chats (see Incoming.group).
 GROUP_CHATS = frozenset(("group", "supergroup", "channel"))
@@ -253,7 +254,14 @@ class VraagbaakTelegramOutput(CompleteOrNothing, TelegramOutput):
 
     async def register_webhook(self, url: str, secret_token: str) -> bool:
         """setWebhook with a secret token (aiogram 2.15 predates that parameter, so it goes in raw)."""
-        payload = {"url": url, "secret_token": secret_token, "allowed_updates": json.dumps(ALLOWED_UPDATES)}
+        payload = {
+            "url": url,
+            "secret_token": secret_token,
+            "allowed_updates": json.dumps(ALLOWED_UPDATES),
+            # Telegram's most: a webhook call lasts until its replies went out, so a few chats whose sends
+            # hang must not use up the connections over which everyone else's updates arrive.
+            "max_connections": MAX_CONNECTIONS,
+        }
         return bool(await self.request("setWebhook", payload))
 
 
