@@ -3,14 +3,17 @@ servers (the end-to-end proofs are in tests/e2e/test_channel_starts.py and test_
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, Dict, List
 
 import pytest
 
+from vraagbaak.adapters.channels import delivery
 from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed
 from vraagbaak.adapters.channels.opening import opening_payloads, telegram_start
 from vraagbaak.adapters.channels.telegram import Incoming, group_key, incoming
 from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.settings import ConfigError, Settings
 
 KB = knowledge_base()
 
@@ -135,3 +138,40 @@ def test_a_list_that_is_the_whole_reply_failing_gets_the_apology() -> None:
     """A menu or a clarification is nothing but its list: when it fails, the user has no answer at all."""
     out = deliver(refuse=[1], messages=ANSWER[1:])
     assert out.sent == [SORRY] and out.list_lost
+
+
+def test_the_platform_timeout_is_a_setting_of_whole_seconds() -> None:
+    assert Settings.from_env({}).platform_timeout == 10
+    assert Settings.from_env({"VRAAGBAAK_PLATFORM_TIMEOUT": "3"}).platform_timeout == 3
+    for wrong in ("0", "-1", "1.5", "tien"):
+        with pytest.raises(ConfigError):
+            Settings.from_env({"VRAAGBAAK_PLATFORM_TIMEOUT": wrong})
+
+
+def test_a_call_past_the_deadline_is_a_failed_send_logged_without_details(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("VRAAGBAAK_PLATFORM_TIMEOUT", "1")
+    delivery.platform_timeout.cache_clear()
+    ended: List[str] = []
+
+    async def never(recipient: str) -> None:
+        try:
+            await asyncio.sleep(30)
+        finally:
+            ended.append(recipient)  # cancelled, not left running
+
+    async def quick() -> str:
+        return "ok"
+
+    try:
+        with caplog.at_level(logging.WARNING):
+            assert asyncio.run(delivery.within_deadline("Test", quick())) == "ok"
+            with pytest.raises(DeliveryFailed):
+                asyncio.run(delivery.within_deadline("Test", never("+31612345678")))
+    finally:
+        delivery.platform_timeout.cache_clear()
+    assert ended == ["+31612345678"]
+    assert [r.getMessage() for r in caplog.records] == [
+        "Test: platform gaf binnen 1 s geen antwoord; telt als mislukt"
+    ]
