@@ -11,9 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from vraagbaak import insights
 from vraagbaak.core import replies
 from vraagbaak.core.knowledge_base import knowledge_base
-from vraagbaak.core.outcomes import Outcome
-
-OPTIONS_SLOT = "aangeboden_keuzes"
+from vraagbaak.core.outcomes import OPTIONS_SLOT, Outcome
 
 
 def send(

@@ -77,6 +77,8 @@ class Call:
     query: Dict[str, List[str]]
     data: Dict[str, Any]
     status: int = 200  # what the fake answered; a planned failure is >= 400
+    received: float = 0.0  # time.monotonic() when the call came in
+    answered: float | None = None  # ... and when the fake answered it (None: not yet, or never)
 
     @property
     def is_message(self) -> bool:
@@ -101,6 +103,8 @@ class FakeApis:
     def __init__(self) -> None:
         self.calls: List[Call] = []
         self.planned: Dict[tuple, List[tuple | None]] = {}  # (service, recipient) -> answers to give
+        self.delays: Dict[tuple, float] = {}  # (service, recipient) -> seconds every call takes
+        self.released = threading.Event()  # ends every delay at once (teardown)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self.handler())
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -117,14 +121,21 @@ class FakeApis:
                 else:
                     data = {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items()}
                 call = fake.record(url.path, parse_qs(url.query), data)
+                delay = fake.delays.get((call.service, call.recipient))
+                if delay and fake.released.wait(delay):
+                    return  # released at teardown: the bot stopped waiting long ago
                 status, answer = fake.answer(call)
                 call.status = status
                 raw = json.dumps(answer).encode("utf-8")
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass  # the bot hung up first (its timeout)
+                call.answered = time.monotonic()
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -138,6 +149,7 @@ class FakeApis:
             call = Call("twilio", "Messages", query, data)
         else:
             call = Call("meta", path, query, data)
+        call.received = time.monotonic()
         with self.lock:
             self.calls.append(call)
         return call
@@ -146,6 +158,11 @@ class FakeApis:
         """The next messages to this recipient get these (status, body) answers in turn; None: the normal one."""
         with self.lock:
             self.planned[(service, recipient)] = list(answers)
+
+    def slow(self, service: str, recipient: str, seconds: float) -> None:
+        """Every later call for this recipient takes `seconds` before it is answered (0: at once again)."""
+        with self.lock:
+            self.delays[(service, recipient)] = seconds
 
     def answer(self, call: Call) -> tuple:
         with self.lock:
@@ -206,6 +223,7 @@ def fake() -> Iterator[FakeApis]:
     thread = threading.Thread(target=apis.server.serve_forever, daemon=True)
     thread.start()
     yield apis
+    apis.released.set()
     apis.server.shutdown()
 
 
@@ -303,6 +321,7 @@ def test_telegram_webhook_is_registered_with_the_secret(rasa: RunningServers, fa
     assert registered, "setWebhook was never called"
     assert registered[-1].data["url"] == CHANNEL_ENV["TELEGRAM_WEBHOOK_URL"]
     assert registered[-1].data["secret_token"] == TELEGRAM_SECRET
+    assert str(registered[-1].data["max_connections"]) == "100"
 
 
 def test_telegram_answer_unchanged_with_a_vertical_keyboard(rasa: RunningServers, fake: FakeApis) -> None:

@@ -9,6 +9,7 @@ def install_served_rasa(settings: Settings | None = None) -> None:
     from vraagbaak.adapters.action_call import install_lean_action_calls
     from vraagbaak.adapters.action_failure import install_action_failure_reply
     from vraagbaak.adapters.api_secrets import install_api_secrets
+    from vraagbaak.adapters.channels.last_list import install_options_snapshot
     from vraagbaak.adapters.channels.origins import install_origin_record
     from vraagbaak.adapters.domain_empty import install_domain_empty_once
     from vraagbaak.adapters.event_types import install_event_type_lookup
@@ -44,6 +45,9 @@ def install_served_rasa(settings: Settings | None = None) -> None:
     # holds at most one of those turns: Rasa took its lock inside the turn, so a burst from one visitor filled
     # them all while it polled that lock; its messages now wait outside, in a short line of their own.
     install_turn_gate()
+    # A platform's reply is sent after the turn, and may not arrive: the options slot as it was before the turn
+    # is noted when the message is logged, so an undelivered list never becomes the one a typed number means.
+    install_options_snapshot()
     # The socket.io channel admits only the websites Rasa's --cors lists; Rasa hands that list to CORS alone.
     install_origin_record()
     # Rasa names the conversation in log lines; while a message is handled (its wait for a turn included),

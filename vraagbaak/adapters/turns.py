@@ -6,7 +6,9 @@ first come first served, keeps the throughput and brings the slowest close to th
 
 A message first waits in its own conversation's line (conversation_queue.py) and for the conversation's lock,
 and only then for a shared turn: a conversation holds at most one turn, so a burst from one visitor never
-keeps the others waiting.
+keeps the others waiting. A messaging platform's replies are held during the turn and sent after it is given
+back (still in the conversation's line and lock, so they stay in order): a slow platform keeps only its own
+user waiting, never the turn.
 """
 from __future__ import annotations
 
@@ -18,6 +20,8 @@ from typing import Any, Awaitable, Callable, TypeVar
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
 
+from vraagbaak.adapters.channels.delivery import CompleteOrNothing
+from vraagbaak.adapters.channels.last_list import deliver_and_settle
 from vraagbaak.adapters.conversation_queue import ConversationBusy, queues
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import FORGET_INTENT
@@ -82,7 +86,12 @@ async def handle_in_turn(agent: Agent, message: UserMessage) -> Any:
         # Forgetting may pass a full line by one place: the quick exit is never refused.
         async with queues().turn(conversation, urgent=message.text == f"/{FORGET_INTENT}"):
             async with agent.lock_store.lock(conversation):
-                return await gate().run(lambda: agent.processor.handle_message(message))  # type: ignore[union-attr]
+                if isinstance(message.output_channel, CompleteOrNothing):
+                    message.output_channel.hold()
+                try:
+                    return await gate().run(lambda: agent.processor.handle_message(message))  # type: ignore[union-attr]
+                finally:
+                    await deliver_and_settle(agent, message)  # outside the shared turn
     except ConversationBusy:
         logger.warning(
             "Te veel berichten tegelijk in één gesprek: geweigerd (%d tekens)", len(message.text or "")

@@ -65,6 +65,9 @@ def outcome_from_label(label: str) -> Outcome | None:
     return next((o for o in Outcome if wanted in (o.label, o.value)), None)
 
 
+# The slot that holds the option ids of the last list the user received, which a typed number refers to.
+OPTIONS_SLOT = "aangeboden_keuzes"
+
 # Intent names the code depends on (the rest live only in domain.yml and data/).
 CHOICE_INTENT = "keuze_nummer"
 NONE_OF_THESE_INTENT = "keuze_geen_van_deze"

@@ -39,6 +39,9 @@ ENV_DEFAULTS: Dict[str, str] = {
     # bucket): more than a person types, far less than a script that would crowd out everyone else.
     "VRAAGBAAK_RATE_BURST": "20",
     "VRAAGBAAK_RATE_PER_MINUTE": "60",
+    # Seconds one call to a messaging platform (Telegram, Twilio, Messenger) may take; a slower call counts as a
+    # failed send. Its platform's user waits, nobody else does (replies go out outside the shared turns).
+    "VRAAGBAAK_PLATFORM_TIMEOUT": "10",
     "VRAAGBAAK_CORS_ORIGINS": "",
     # Development only (`make run`): the websites that may use the bot; empty means the demo page.
     "VRAAGBAAK_CORS": "",
@@ -185,6 +188,7 @@ class Settings:
     turns_at_once: int = 4
     rate_burst: int = 20
     rate_per_minute: int = 60
+    platform_timeout: int = 10
     cors_origins: Tuple[str, ...] = ()
     enable_api: bool = False
     jwt_secret: str = field(default="", repr=False)
@@ -238,6 +242,7 @@ class Settings:
             turns_at_once=_number("VRAAGBAAK_TURNS_AT_ONCE", get("VRAAGBAAK_TURNS_AT_ONCE"), 1),
             rate_burst=_number("VRAAGBAAK_RATE_BURST", get("VRAAGBAAK_RATE_BURST"), 1),
             rate_per_minute=_number("VRAAGBAAK_RATE_PER_MINUTE", get("VRAAGBAAK_RATE_PER_MINUTE"), 1),
+            platform_timeout=_number("VRAAGBAAK_PLATFORM_TIMEOUT", get("VRAAGBAAK_PLATFORM_TIMEOUT"), 1),
             # Production: only VRAAGBAAK_CORS_ORIGINS. Development also reads `make run`'s VRAAGBAAK_CORS,
             # where '*' alone is allowed for local tests (docs/widget-rasa-webchat.md says why not in production).
             cors_origins=(

@@ -22,7 +22,12 @@ from vraagbaak.core.paths import DATA_DIR, PROJECT_DIR, REPORTS_DIR, TESTS_DIR
 from vraagbaak.ops.processes import LOAD_TOOL_ENV, rasa_command, running_servers
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.bench_console import format_console
-from vraagbaak.staff.bench_fairness import format_fairness, measure_fairness_on_new_servers
+from vraagbaak.staff.bench_fairness import (
+    format_fairness,
+    format_hanging_platform,
+    measure_fairness_on_new_servers,
+    measure_hanging_platform,
+)
 from vraagbaak.staff.bench_latency import format_latency, server_latency, with_parse_ratio
 from vraagbaak.staff.bench_robustness import format_robustness, measure_robustness
 from vraagbaak.staff.bench_safety import format_safety, measure_safety
@@ -247,6 +252,8 @@ def main() -> None:
         results.update(with_parse_ratio(measure_latency(full_model, workdir, args.requests), ours))
         # Servers of their own with the production limits: one flooding connection, one bursting REST sender.
         results.update(measure_fairness_on_new_servers(full_model, workdir / "fair", args.requests))
+        # A platform whose sends hang: replies go out after the shared turn, so the bystander does not wait.
+        results.update(measure_hanging_platform(full_model, workdir / "platform", args.requests))
         from vraagbaak.staff.bench_console import measure_console
 
         results.update(measure_console(full_model, workdir / "console"))
@@ -287,6 +294,7 @@ def format_results(results: Dict) -> str:
         format_latency(results),
         format_robustness(results),
         format_fairness(results),
+        format_hanging_platform(results),
         format_console(results),
     ]
     return "\n".join(lines)

@@ -6,22 +6,31 @@ The servers run with the production limits (unlike the latency servers, whose si
 For the whole measured run, every second, a socket.io connection sends 600 frames at once and a REST sender 20
 concurrent messages; with `fresh=True` (the default) each round is a new connection and a new sender, so every
 round passes a full bucket (the harder case: one connection that stays is held to one message a second).
+
+The platform line: a bystander over REST while 8 Telegram chats' replies hang for 30 s at a fake Bot API on
+loopback (new chats whenever the bot gives up on them, so 8 sends hang throughout), against the quiet p95.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
+import secrets
 import statistics
 import tempfile
 import threading
 import time
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Dict
+from typing import Any, Dict, List
+
+import requests
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import MODELS_DIR
+from vraagbaak.ops import channel_credentials
 from vraagbaak.ops.processes import RunningServers, running_servers
 from vraagbaak.ops.processes import process_rss_mb as rss_mb
 from vraagbaak.staff.bench_robustness import TARGET_PEAK_MB, TARGET_RATIO, normal_user
@@ -31,6 +40,8 @@ from vraagbaak.staff.hostile_clients import flood_socket, new_client, open_socke
 FRAMES = 600
 REST_BURST = 20
 ROUND_SECONDS = 1.0
+HANGING_SENDS = 8
+HANG_SECONDS = 30.0
 
 
 async def _socket_rounds(
@@ -141,12 +152,147 @@ def format_fairness(figures: Dict[str, float]) -> str:
     )
 
 
+class HangingBotApi:
+    """A Telegram Bot API on loopback whose sendMessage answers only after HANG_SECONDS (getMe at once)."""
+
+    def __init__(self) -> None:
+        self.stop = threading.Event()
+        self.sends = 0
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                method = self.path.rsplit("/", 1)[-1]
+                result: Any = True
+                if method == "getMe":
+                    result = {"id": 1, "is_bot": True, "first_name": "Bench", "username": "BenchBot"}
+                elif method == "sendMessage":
+                    api.sends += 1
+                    if api.stop.wait(HANG_SECONDS):
+                        return
+                    result = {"message_id": 1, "date": 1700000000, "chat": {"id": 1, "type": "private"}}
+                raw = json.dumps({"ok": True, "result": result}).encode("utf-8")
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass  # the bot gave up first (its platform timeout)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> HangingBotApi:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.server.shutdown()
+
+
+def _hanging_chats(servers: RunningServers, secret: str, text: str, stop: threading.Event) -> None:
+    """Keep HANGING_SENDS Telegram chats waiting for their reply: a new round when the bot gives up on one."""
+    url = f"{servers.rasa_url}/webhooks/telegram/webhook"
+    ids = itertools.count(1)
+
+    def chat(chat_id: int) -> None:
+        user = {"id": chat_id, "is_bot": False, "first_name": "Bench"}
+        message = {
+            "message_id": next(ids),
+            "from": user,
+            "chat": {"id": chat_id, "type": "private"},
+            "date": 1700000000,
+            "text": text,
+        }
+        update = {"update_id": next(ids), "message": message}
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+        try:
+            requests.post(url, json=update, headers=headers, timeout=HANG_SECONDS * 3)
+        except requests.RequestException:
+            pass  # the figure is the bystander's; a lost webhook call only makes the load lighter
+
+    chat_ids = itertools.count(900_000_001)
+    while not stop.is_set():
+        threads = [threading.Thread(target=chat, args=(next(chat_ids),)) for _ in range(HANGING_SENDS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+
+def measure_hanging_platform(model: Path, workdir: Path, count: int = 200) -> Dict[str, float]:
+    """A REST bystander's p95 while HANGING_SENDS platform sends hang for HANG_SECONDS, and the quiet p95."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(24)
+    with HangingBotApi() as api:
+        env = {
+            "TELEGRAM_TOKEN": "123456:bench-token",
+            "TELEGRAM_BOT_NAME": "BenchBot",
+            "TELEGRAM_WEBHOOK_URL": "https://vraagbaak.example.org/webhooks/telegram/webhook",
+            "TELEGRAM_SECRET_TOKEN": secret,
+            "TELEGRAM_API_URL": api.url,
+        }
+        path = workdir / "credentials.yml"
+        if channel_credentials.main([str(path)], env=env) != 0:
+            raise RuntimeError("kanaalinstellingen voor de benchmark niet geschreven")
+        with running_servers(model, workdir, credentials=path, extra_env=env) as servers:
+            url = f"{servers.rasa_url}/webhooks/rest/webhook"
+            questions = [t.official_question for t in knowledge_base().topics if t.section == "Q&A"]
+            normal_user(url, questions, len(questions))  # warm-up
+            quiet = normal_user(url, questions, count)
+            stop = threading.Event()
+            load = threading.Thread(
+                target=_hanging_chats, args=(servers, secret, questions[0], stop), daemon=True
+            )
+            load.start()
+            deadline = time.monotonic() + 30
+            while api.sends < HANGING_SENDS and time.monotonic() < deadline:
+                time.sleep(0.05)  # every chat's reply is hanging before the bystander starts
+            try:
+                loaded: List[float] = normal_user(url, questions, count)
+            finally:
+                stop.set()
+                sends = api.sends
+                api.stop.set()  # the fake answers the hanging calls now; the load thread ends
+                load.join(timeout=HANG_SECONDS * 4)
+    quiet_p95, loaded_p95 = percentile(quiet, 0.95), percentile(loaded, 0.95)
+    return {
+        "hang_quiet_p95_ms": quiet_p95,
+        "hang_loaded_p95_ms": loaded_p95,
+        "hang_ratio": loaded_p95 / quiet_p95,
+        "hang_sends": float(sends),
+    }
+
+
+def format_hanging_platform(figures: Dict[str, float]) -> str:
+    """One line for the benchmark table."""
+    return (
+        f"Slow platform ({HANGING_SENDS} Telegram sends hanging {HANG_SECONDS:.0f} s): REST bystander p95"
+        f" {figures['hang_loaded_p95_ms']:.1f} ms vs quiet {figures['hang_quiet_p95_ms']:.1f} ms ="
+        f" {figures['hang_ratio']:.2f}x (target <= {TARGET_RATIO}); {figures['hang_sends']:.0f} sends hung"
+    )
+
+
 def main() -> None:
     """Start real servers, measure, print."""
     parser = argparse.ArgumentParser(prog="python -m vraagbaak.staff.bench_fairness", description=__doc__)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--same-client", action="store_true", help="one connection and one sender throughout")
+    parser.add_argument("--platform-only", action="store_true", help="only the hanging-platform line")
     args = parser.parse_args()
+    if args.platform_only:
+        with tempfile.TemporaryDirectory() as tmp:
+            hanging = measure_hanging_platform(MODELS_DIR / "vraagbaak.tar.gz", Path(tmp), args.requests)
+        print(json.dumps(hanging, indent=2))
+        print(format_hanging_platform(hanging))
+        return
     with tempfile.TemporaryDirectory() as tmp, running_servers(
         MODELS_DIR / "vraagbaak.tar.gz", Path(tmp)
     ) as servers:

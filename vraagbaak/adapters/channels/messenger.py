@@ -17,7 +17,7 @@ import hmac
 import logging
 from typing import Any, Awaitable, Callable, Dict, Iterator, List, Mapping
 
-import requests
+import aiohttp
 from fbmessenger import MessengerClient
 from fbmessenger.sender_actions import SenderAction
 from rasa.core.channels.channel import UserMessage
@@ -32,10 +32,17 @@ from vraagbaak.adapters.channels import (
     conversation_id,
     header_bytes,
     json_object,
+    platform_http,
     required_settings,
     too_large,
 )
-from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
+from vraagbaak.adapters.channels.delivery import (
+    CompleteOrNothing,
+    DeliveryFailed,
+    RateLimited,
+    with_retries,
+    within_deadline,
+)
 from vraagbaak.adapters.channels.formatting import (
     MESSENGER_LIMIT,
     MESSENGER_TEMPLATE_LIMIT,
@@ -46,6 +53,7 @@ from vraagbaak.adapters.channels.formatting import (
     split_text,
     without_marker,
 )
+from vraagbaak.adapters.channels.opening import GET_STARTED, opening_payloads
 from vraagbaak.adapters.channels.replays import Replays, replays_for
 from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
@@ -110,11 +118,21 @@ def sender_of(event: Mapping[str, Any]) -> str | None:
 
 
 def event_key(event: Mapping[str, Any]) -> str | None:
-    """The message id of a message or postback event, the key for answering it once."""
-    for kind in ("message", "postback"):
+    """The message id of a message, postback or edit event, the key for answering it once."""
+    for kind in ("message", "postback", "message_edit"):
         part = event.get(kind)
         if isinstance(part, dict) and isinstance(part.get("mid"), str):
-            return f"messenger:{part['mid']}"
+            edit = part.get("num_edit") if kind == "message_edit" else None
+            return f"messenger:{part['mid']}" + (f":bewerkt:{edit}" if isinstance(edit, int) else "")
+    return None
+
+
+def opening_ref(event: Mapping[str, Any]) -> str | None:
+    """The `ref` of an m.me link that opened the chat (a referral event, or the Get started postback's)."""
+    postback = event.get("postback")
+    for referral in (event.get("referral"), postback.get("referral") if isinstance(postback, dict) else None):
+        if isinstance(referral, dict) and isinstance(referral.get("ref"), str):
+            return str(referral["ref"])
     return None
 
 
@@ -123,22 +141,31 @@ class VraagbaakMessengerBot(CompleteOrNothing, MessengerBot):
 
     async def post(self, recipient_id: str, message: Dict[str, Any]) -> None:
         """One Send API message, retried after a rate limit; DeliveryFailed when Meta keeps refusing it."""
-        await with_retries(
-            lambda: self.call(self.messenger_client.send, message, recipient_id, "RESPONSE"), "Messenger"
-        )
+        body = {
+            "messaging_type": "RESPONSE",
+            "notification_type": "REGULAR",
+            "recipient": {"id": recipient_id},
+            "message": message,
+        }
+        await with_retries(lambda: self.call(body), "Messenger")
 
-    @staticmethod
-    async def call(method: Callable[..., Any], *args: Any) -> None:
-        """A Send API call in a thread (the client blocks); RateLimited or DeliveryFailed when refused."""
+    async def call(self, body: Dict[str, Any]) -> None:
+        """A Send API call, without a thread and within the platform timeout; RateLimited or DeliveryFailed."""
+        client = self.messenger_client
+        url = f"{client.graph_url}/me/messages"
         try:
-            result = await asyncio.to_thread(method, *args)
-        except (requests.RequestException, ValueError) as error:
+            status, result = await within_deadline(
+                "Messenger", platform_http.post("messenger", url, params=client.auth_args, json=body)
+            )
+        except (aiohttp.ClientError, OSError) as error:
             raise DeliveryFailed(f"Messenger niet bereikbaar ({type(error).__name__})") from error
         refused = result.get("error") if isinstance(result, dict) else None
         if isinstance(refused, dict):
             if refused.get("code") in RATE_LIMIT_CODES:
                 raise RateLimited()
             raise DeliveryFailed(f"Messenger weigerde een bericht (code {refused.get('code')})")
+        if status >= 300:
+            raise DeliveryFailed(f"Messenger weigerde een bericht (status {status})")
 
     async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
         """Send the text unchanged, in parts under the limit."""
@@ -169,7 +196,7 @@ class VraagbaakMessengerBot(CompleteOrNothing, MessengerBot):
         """A sender action such as typing_on, without blocking the server; a failure is only logged."""
         action = SenderAction(sender_action).to_dict()
         try:
-            await self.call(self.messenger_client.send_action, action, recipient_id)
+            await self.call({"recipient": {"id": recipient_id}, "sender_action": action})
         except (DeliveryFailed, RateLimited) as error:
             logger.warning("Messenger: %s mislukt (%s)", sender_action, type(error).__name__)
 
@@ -189,18 +216,50 @@ class VraagbaakMessenger(Messenger):
         self.last_message: Dict[str, Any] = {}
 
     async def handle(self, payload: Dict, metadata: Dict[str, Any] | None) -> None:
-        """Answer each messaging event once; Meta batches several into one call and resends slow ones."""
+        """Answer each messaging event once; Meta batches several into one call and resends slow ones.
+
+        Each sender's events are answered in order, the senders side by side: one user whose replies are slow
+        to go out must not hold up the other users of the same batch.
+        """
+        by_sender: Dict[str, List[Dict[str, Any]]] = {}
         for event in messaging_events(payload):
             sender = sender_of(event)
+            if sender is not None:
+                by_sender.setdefault(sender, []).append(event)
+        await asyncio.gather(
+            *(self.answer_events(sender, events, metadata) for sender, events in by_sender.items())
+        )
+
+    async def answer_events(
+        self, sender: str, events: List[Dict[str, Any]], metadata: Dict[str, Any] | None
+    ) -> None:
+        """One sender's events of a webhook call, in order, each once."""
+        for event in events:
             key = event_key(event)
-            if sender is None or (key is not None and not await self.replays.first_time(key)):
+            if key is not None and not await self.replays.first_time(key):
                 continue
             self.last_message = event
             message, postback = event.get("message"), event.get("postback")
             if isinstance(message, dict):
                 await self.message_from(sender, message, metadata)
+            elif isinstance(postback, dict) and postback.get("payload") == GET_STARTED:
+                await self.opening(sender, opening_ref(event), metadata)
             elif isinstance(postback, dict) and isinstance(postback.get("payload"), str):
                 await self._handle_user_message(postback["payload"], sender, metadata)
+            elif isinstance(event.get("referral"), dict):
+                await self.opening(sender, opening_ref(event), metadata)
+            elif isinstance(event.get("message_edit"), dict):
+                await self.fixed_reply(sender, "bericht_bewerkt")  # as on Telegram: the first answer stands
+
+    async def opening(self, sender: str, ref: str | None, metadata: Dict[str, Any] | None) -> None:
+        """A start ("Aan de slag", an m.me link): the greeting, then the topic a link names (opening.py)."""
+        for payload in opening_payloads(ref):
+            await self._handle_user_message(payload, sender, metadata)
+
+    async def fixed_reply(self, sender: str, key: str) -> None:
+        """One of the bot's own messages, sent without asking Rasa."""
+        out = VraagbaakMessengerBot(self.client)
+        await out.send_response(conversation_id(out.name(), sender), {"text": knowledge_base().message(key)})
 
     async def message_from(
         self, sender: str, message: Dict[str, Any], metadata: Dict[str, Any] | None
@@ -219,10 +278,7 @@ class VraagbaakMessenger(Messenger):
         elif isinstance(text, str) and text:
             await self._handle_user_message(text, sender, metadata)
         elif message.get("attachments"):  # photo, voice, sticker, location
-            out = VraagbaakMessengerBot(self.client)
-            await out.send_response(
-                conversation_id(out.name(), sender), {"text": knowledge_base().message("alleen_tekst")}
-            )
+            await self.fixed_reply(sender, "alleen_tekst")
 
     async def more_options(self, payload: str, sender_id: str) -> None:
         """The next page of options, shown by the channel itself: Rasa keeps the full numbered list."""
@@ -310,6 +366,10 @@ class VraagbaakFacebookInput(FacebookInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         """GET / (health), GET /webhook (verification) and POST /webhook (signed events only)."""
         fb_webhook = blueprint_with_health("vraagbaak_fb_webhook")
+
+        @fb_webhook.listener("before_server_stop")
+        async def close(app: Any, loop: Any) -> None:
+            await platform_http.close_sessions()
 
         @fb_webhook.route("/webhook", methods=["GET"])
         async def token_verification(request: Request) -> HTTPResponse:

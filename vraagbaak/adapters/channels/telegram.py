@@ -12,10 +12,11 @@ Credentials (see vraagbaak/ops/channel_credentials.py):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, NamedTuple, Sequence
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, NamedTuple, Sequence, Tuple
 
 import aiohttp
 from aiogram import Bot
@@ -36,7 +37,13 @@ from vraagbaak.adapters.channels import (
     required_settings,
     too_large,
 )
-from vraagbaak.adapters.channels.delivery import CompleteOrNothing, DeliveryFailed, RateLimited, with_retries
+from vraagbaak.adapters.channels.delivery import (
+    CompleteOrNothing,
+    DeliveryFailed,
+    RateLimited,
+    with_retries,
+    within_deadline,
+)
 from vraagbaak.adapters.channels.formatting import (
     TELEGRAM_LIMIT,
     Button,
@@ -45,19 +52,22 @@ from vraagbaak.adapters.channels.formatting import (
     utf16_length,
     without_marker,
 )
+from vraagbaak.adapters.channels.opening import HELP_COMMAND, telegram_start
 from vraagbaak.adapters.channels.replays import Replays, replays_for
 from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.outcomes import MENU_INTENT
 from vraagbaak.core.user_input import clean_user_text
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REQUIRED = ("access_token", "webhook_url", "secret_token")
-# Telegram clients send commands; these map them onto the bot's own intents.
-COMMANDS = {"/start": "/chat_groet", "/help": "/chat_wat_kan_je"}
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
-TELEGRAM_ERRORS = (TelegramAPIError, OSError, asyncio.TimeoutError)
+MAX_CONNECTIONS = 100  # simultaneous webhook calls Telegram may make (its default is 40)
+TELEGRAM_ERRORS = (TelegramAPIError, OSError, asyncio.TimeoutError, DeliveryFailed)
+# Chats with more than one person: the bot talks only in private chats (see Incoming.group).
+GROUP_CHATS = frozenset(("group", "supergroup", "channel"))
 # An update is a few KB (a text is at most 4096 characters); far more is not from Telegram.
 MAX_UPDATE_BYTES = 256 * 1024
 # Messages that carry no text to read; these get the short "I can only read text" reply.
@@ -76,8 +86,12 @@ NON_TEXT = frozenset(
         "video_note",
         "poll",
         "dice",
+        "story",
+        "paid_media",
     )
 )
+# Replies that are one of the bot's own messages, sent without asking Rasa.
+ONLY_TEXT, EDITED, PRIVATE_ONLY = "alleen_tekst", "bericht_bewerkt", "alleen_prive"
 
 
 def vertical_keyboard(buttons: Sequence[Button]) -> InlineKeyboardMarkup:
@@ -94,11 +108,18 @@ def telegram_parts(text: str) -> List[str]:
 
 
 class Incoming(NamedTuple):
-    """What an update asks: the chat, the text for the bot (None: not text), a pressed button's query id."""
+    """What an update asks: the chat, the texts for the bot in order, or the key of a fixed reply instead.
+
+    `group`: the update comes from a group, supergroup or channel. There the bot only says, once, that it talks
+    in private chats: one conversation shared by every member would answer member B's "2" from member A's
+    list, and would show everyone's questions to the whole group.
+    """
 
     chat_id: str
-    text: str | None
+    texts: Tuple[str, ...] = ()
+    reply: str | None = None
     callback_id: str | None = None
+    group: bool = False
 
 
 def chat_of(message: Any) -> str | None:
@@ -111,31 +132,60 @@ def chat_of(message: Any) -> str | None:
     return str(chat_id) if valid_sender_id(str(chat_id)) else None
 
 
+def in_group(message: Any) -> bool:
+    """Whether the message was written in a chat with more than one person."""
+    chat = message.get("chat") if isinstance(message, dict) else None
+    return isinstance(chat, dict) and chat.get("type") in GROUP_CHATS
+
+
 def incoming(update: Mapping[str, Any]) -> Incoming | None:
-    """What to answer for an update, or None when there is nothing to answer (or it is malformed)."""
+    """What to answer for an update, or None when there is nothing to answer (or it is malformed).
+
+    Edited messages get a short note (the answer to the first version stands); messages of a kind without text
+    (photo, voice, story, …) the "only text" reply; service messages (a pinned message, a member who joined)
+    and update kinds the bot does not subscribe to are ignored on purpose: nobody asked anything.
+    """
     query = update.get("callback_query")
     if query is not None:
         chat_id = chat_of(query.get("message")) if isinstance(query, dict) else None
         if chat_id is None or not isinstance(query.get("data"), str):
             return None  # inline-mode and game callbacks have no chat to answer in
         query_id = query.get("id")
-        return Incoming(chat_id, query["data"], query_id if isinstance(query_id, str) else None)
-    message = update.get("message") or update.get("edited_message")
+        callback_id = query_id if isinstance(query_id, str) else None
+        if in_group(query.get("message")):
+            return Incoming(chat_id, reply=PRIVATE_ONLY, callback_id=callback_id, group=True)
+        return Incoming(chat_id, (query["data"],), callback_id=callback_id)
+    edited = update.get("edited_message")
+    message = update.get("message") or edited
     chat_id = chat_of(message)
     if chat_id is None or not isinstance(message, dict):
         return None  # channel posts, or a malformed update
+    if in_group(message):
+        return Incoming(chat_id, reply=PRIVATE_ONLY, group=True)
+    if message is edited:
+        return Incoming(chat_id, reply=EDITED)
     text = message.get("text", message.get("caption"))  # a caption is what the user wrote
     if text is None:
-        return Incoming(chat_id, None) if NON_TEXT.intersection(message) else None
+        return Incoming(chat_id, reply=ONLY_TEXT) if NON_TEXT.intersection(message) else None
     if not isinstance(text, str):
         return None
-    return Incoming(chat_id, COMMANDS.get(text.strip(), text))
+    opening = telegram_start(text)
+    if opening is not None:
+        return Incoming(chat_id, tuple(opening))
+    if HELP_COMMAND.match(text.strip()):
+        return Incoming(chat_id, (f"/{MENU_INTENT}",))
+    return Incoming(chat_id, (text,))
+
+
+def group_key(chat_id: str) -> str:
+    """The replay-store key that marks a group as told; a hash, so no group id is kept."""
+    return "telegram:groep:" + hashlib.sha256(chat_id.encode("utf-8")).hexdigest()[:32]
 
 
 async def acknowledge(out: Bot, callback_id: str) -> None:
     """Answer a button press, which stops its spinner; the answer still follows if this fails."""
     try:
-        await out.answer_callback_query(callback_id)
+        await within_deadline("Telegram", out.answer_callback_query(callback_id))
     except TELEGRAM_ERRORS as error:
         logger.warning("Telegram: knopdruk bevestigen mislukt (%s).", type(error).__name__)
 
@@ -168,7 +218,7 @@ class VraagbaakTelegramOutput(CompleteOrNothing, TelegramOutput):
 
         async def attempt() -> None:
             try:
-                await self.send_message(chat_id, text, **kwargs)
+                await within_deadline("Telegram", self.send_message(chat_id, text, **kwargs))
             except RetryAfter as limited:
                 raise RateLimited(float(limited.timeout)) from limited
             except TELEGRAM_ERRORS as error:
@@ -196,13 +246,22 @@ class VraagbaakTelegramOutput(CompleteOrNothing, TelegramOutput):
         rest = without_marker(json_message)
         if rest:
             try:
-                await super().send_custom_json(recipient_id, rest, **kwargs)
+                await within_deadline("Telegram", super().send_custom_json(recipient_id, rest, **kwargs))
+            except DeliveryFailed:
+                raise
             except TELEGRAM_ERRORS as error:
                 raise DeliveryFailed(type(error).__name__) from error
 
     async def register_webhook(self, url: str, secret_token: str) -> bool:
         """setWebhook with a secret token (aiogram 2.15 predates that parameter, so it goes in raw)."""
-        payload = {"url": url, "secret_token": secret_token, "allowed_updates": json.dumps(ALLOWED_UPDATES)}
+        payload = {
+            "url": url,
+            "secret_token": secret_token,
+            "allowed_updates": json.dumps(ALLOWED_UPDATES),
+            # Telegram's most: a webhook call lasts until its replies went out, so a few chats whose sends
+            # hang must not use up the connections over which everyone else's updates arrive.
+            "max_connections": MAX_CONNECTIONS,
+        }
         return bool(await self.request("setWebhook", payload))
 
 
@@ -256,10 +315,10 @@ class VraagbaakTelegramInput(TelegramInput):
     async def start(self, out: VraagbaakTelegramOutput) -> None:
         """Register the webhook with its secret; a failure is logged so REST and the widget keep working."""
         try:
-            me = await out.get_me()
+            me = await within_deadline("Telegram", out.get_me())
             if self.verify and me.username != self.verify:
                 logger.warning("Telegram: het token hoort bij een andere bot dan TELEGRAM_BOT_NAME.")
-            await out.register_webhook(str(self.webhook_url), self.secret_token)
+            await within_deadline("Telegram", out.register_webhook(str(self.webhook_url), self.secret_token))
         except TELEGRAM_ERRORS as error:
             logger.error("Telegram: webhook instellen mislukt (%s).", type(error).__name__)
 
@@ -309,16 +368,25 @@ class VraagbaakTelegramInput(TelegramInput):
         on_new_message: Callable[[UserMessage], Awaitable[Any]],
         request: Request,
     ) -> None:
-        """Acknowledge a button press, then let the bot answer; a message without text gets a short reply."""
+        """Acknowledge a button press, then let the bot answer; a fixed reply goes out without Rasa."""
         if found.callback_id:
             await acknowledge(out, found.callback_id)
         sender = conversation_id(self.name(), found.chat_id)
-        if found.text is None:
-            await out.send_response(sender, {"text": knowledge_base().message("alleen_tekst")})
+        if found.group and not await self.replays.first_time(group_key(found.chat_id)):
+            return  # this group was told already (within the replay store's 24 hours)
+        if found.reply is not None:
+            await out.send_response(sender, {"text": knowledge_base().message(found.reply)})
             return
-        text = clean_user_text(found.text)
-        try:
-            metadata = kept_metadata(self.get_metadata(request))
-            await on_new_message(UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata))
-        except Exception as error:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
-            logger.error("Telegram: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text))
+        metadata = kept_metadata(self.get_metadata(request))
+        for raw in found.texts:
+            text = clean_user_text(raw)
+            try:
+                await on_new_message(
+                    UserMessage(text, out, sender, input_channel=self.name(), metadata=metadata)
+                )
+            except Exception as error:  # noqa: BLE001 - Telegram re-sends failed updates, so always answer 200
+                logger.error(
+                    "Telegram: bericht niet verwerkt (%s, %d tekens)", type(error).__name__, len(text)
+                )
+                return
+            out = out.for_message()  # the next message (a start's topic) is an answer of its own
