@@ -7,20 +7,18 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 import requests
 
-from tests.conftest import MODEL, answer_parts
+from tests.conftest import answer_parts
 from tests.e2e import test_channels as channels
 from tests.e2e.test_channels import (
-    CHANNEL_ENV,
-    FB_VERSION,
     KB,
     Call,
     FakeApis,
+    channel_servers,
     messenger_event,
     official_question,
     page_entry,
@@ -30,8 +28,7 @@ from tests.e2e.test_channels import (
     telegram_update,
     twilio_form,
 )
-from vraagbaak.ops import channel_credentials as credentials
-from vraagbaak.ops.processes import RunningServers, running_servers
+from vraagbaak.ops.processes import RunningServers
 
 pytestmark = pytest.mark.servers
 
@@ -47,20 +44,8 @@ INCOMPLETE = KB.message("antwoord_onvolledig")
 @pytest.fixture(scope="module")
 def rasa(fake: FakeApis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
     """Real Rasa and action servers with all three channels and a short platform timeout."""
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    env = {
-        **CHANNEL_ENV,
-        "TELEGRAM_API_URL": fake.url,
-        "TWILIO_API_URL": fake.url,
-        "FB_API_URL": fake.url,
-        "FB_API_VERSION": FB_VERSION,
-        "VRAAGBAAK_PLATFORM_TIMEOUT": str(TIMEOUT),
-    }
-    workdir: Path = tmp_path_factory.mktemp("trage_kanalen")
-    path = workdir / "credentials.yml"
-    assert credentials.main([str(path)], env=env) == 0
-    with running_servers(MODEL, workdir, credentials=path, extra_env=env) as running:
+    workdir = tmp_path_factory.mktemp("trage_kanalen")
+    with channel_servers(fake, workdir, VRAAGBAAK_PLATFORM_TIMEOUT=str(TIMEOUT)) as running:
         yield running
 
 

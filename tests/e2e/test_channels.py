@@ -2,6 +2,7 @@
 outgoing platform calls recorded by a fake API server on loopback."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -227,9 +228,10 @@ def fake() -> Iterator[FakeApis]:
     apis.server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def rasa(fake: FakeApis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
-    """Real Rasa and action servers with all three channels, configured by the credentials generator."""
+@contextlib.contextmanager
+def channel_servers(fake: FakeApis, workdir: Path, **extra_env: str) -> Iterator[RunningServers]:
+    """Real Rasa and action servers with all three channels pointed at the fake API, configured by the
+    credentials generator; `extra_env` adds settings (for example a short platform timeout)."""
     if not MODEL.exists():
         pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
     env = {
@@ -238,11 +240,18 @@ def rasa(fake: FakeApis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[R
         "TWILIO_API_URL": fake.url,
         "FB_API_URL": fake.url,
         "FB_API_VERSION": FB_VERSION,
+        **extra_env,
     }
-    workdir = tmp_path_factory.mktemp("kanalen")
     path = workdir / "credentials.yml"
     assert credentials.main([str(path)], env=env) == 0
     with running_servers(MODEL, workdir, credentials=path, extra_env=env) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def rasa(fake: FakeApis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServers]:
+    """Real Rasa and action servers with all three channels, configured by the credentials generator."""
+    with channel_servers(fake, tmp_path_factory.mktemp("kanalen")) as running:
         yield running
 
 

@@ -4,7 +4,7 @@ Twilio and Messenger. Real Rasa and action servers; the platforms are the fake A
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Tuple
 
 import pytest
 import requests
@@ -70,32 +70,35 @@ def test_socketio_privacy_question_explains_for_the_web_and_keeps_the_list(rasa:
     assert answer_parts(chosen)["topic"] == SECOND.id
 
 
-@pytest.mark.parametrize("question", QUESTIONS)
-def test_telegram_privacy_question_says_what_telegram_keeps(
-    rasa: RunningServers, fake: FakeApis, question: str
-) -> None:
-    chat = 7600 + QUESTIONS.index(question)
-    post_telegram(rasa, telegram_update(chat, f"/{TOPIC.intent}"))
-    before = len(telegram_sent(fake, chat))
-    assert post_telegram(rasa, telegram_update(chat, question)) == 200
-    assert telegram_sent(fake, chat)[before:] == [EXPLAINED, KB.message("privacy_telegram")]
-    before = len(telegram_sent(fake, chat))
-    post_telegram(rasa, telegram_update(chat, "2"))
-    assert "".join(telegram_sent(fake, chat)[before:-1]) == SECOND.answer_text
+def telegram(
+    rasa: RunningServers, fake: FakeApis, n: int
+) -> Tuple[Callable[[str], object], Callable[[], List[str]]]:
+    chat = 7600 + n
+    return (lambda text: post_telegram(rasa, telegram_update(chat, text))), (
+        lambda: telegram_sent(fake, chat)
+    )
+
+
+def whatsapp(
+    rasa: RunningServers, fake: FakeApis, n: int
+) -> Tuple[Callable[[str], object], Callable[[], List[str]]]:
+    sender = f"whatsapp:+3161234760{n}"
+    return (lambda text: post_twilio(rasa, twilio_form(sender, text))), (lambda: twilio_sent(fake, sender))
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
-def test_whatsapp_privacy_question_says_what_whatsapp_keeps(
-    rasa: RunningServers, fake: FakeApis, question: str
+@pytest.mark.parametrize("channel, key", [(telegram, "privacy_telegram"), (whatsapp, "privacy_whatsapp")])
+def test_telegram_and_whatsapp_privacy_question_says_what_that_app_keeps(
+    rasa: RunningServers, fake: FakeApis, question: str, channel: Callable, key: str
 ) -> None:
-    sender = f"whatsapp:+3161234760{QUESTIONS.index(question)}"
-    post_twilio(rasa, twilio_form(sender, f"/{TOPIC.intent}"))
-    before = len(twilio_sent(fake, sender))
-    assert post_twilio(rasa, twilio_form(sender, question)) == 200
-    assert twilio_sent(fake, sender)[before:] == [EXPLAINED, KB.message("privacy_whatsapp")]
-    before = len(twilio_sent(fake, sender))
-    post_twilio(rasa, twilio_form(sender, "2"))
-    assert "".join(twilio_sent(fake, sender)[before:-1]) == SECOND.answer_text
+    post, sent = channel(rasa, fake, QUESTIONS.index(question))
+    post(f"/{TOPIC.intent}")
+    before = len(sent())
+    assert post(question) == 200
+    assert sent()[before:] == [EXPLAINED, KB.message(key)]
+    before = len(sent())
+    post("2")
+    assert "".join(sent()[before:-1]) == SECOND.answer_text, "the list before the question still counts"
 
 
 @pytest.mark.parametrize("question", QUESTIONS)
