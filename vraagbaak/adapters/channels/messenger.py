@@ -55,6 +55,7 @@ from vraagbaak.adapters.channels.formatting import (
 )
 from vraagbaak.adapters.channels.opening import GET_STARTED, opening_payloads
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.adapters.channels.sender_limit import Admission, sender_limit
 from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.replies import button_for_payload
@@ -300,6 +301,11 @@ class VraagbaakMessenger(Messenger):
     ) -> None:
         text = clean_user_text(raw_text)
         out = VraagbaakMessengerBot(self.client)
+        admission = sender_limit("Messenger").admit(conversation_id(self.name(), sender_id))
+        if admission is not Admission.ADMITTED:
+            if admission is Admission.REFUSED_WITH_NOTICE:
+                await self.fixed_reply(sender_id, "te_veel_berichten")
+            return
         await out.send_action(sender_id, sender_action="mark_seen")
         await out.send_action(sender_id, sender_action="typing_on")
         try:

@@ -54,6 +54,7 @@ from vraagbaak.adapters.channels.formatting import (
 )
 from vraagbaak.adapters.channels.opening import HELP_COMMAND, telegram_start
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.adapters.channels.sender_limit import Admission, sender_limit
 from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import MENU_INTENT
@@ -374,6 +375,11 @@ class VraagbaakTelegramInput(TelegramInput):
         sender = conversation_id(self.name(), found.chat_id)
         if found.group and not await self.replays.first_time(group_key(found.chat_id)):
             return  # this group was told already (within the replay store's 24 hours)
+        admission = sender_limit("Telegram").admit(sender)
+        if admission is not Admission.ADMITTED:
+            if admission is Admission.REFUSED_WITH_NOTICE:
+                await out.send_response(sender, {"text": knowledge_base().message("te_veel_berichten")})
+            return
         if found.reply is not None:
             await out.send_response(sender, {"text": knowledge_base().message(found.reply)})
             return

@@ -40,6 +40,7 @@ from vraagbaak.adapters.channels.delivery import (
 )
 from vraagbaak.adapters.channels.formatting import TWILIO_LIMIT, numbered_choices, split_text, without_marker
 from vraagbaak.adapters.channels.replays import Replays, replays_for
+from vraagbaak.adapters.channels.sender_limit import Admission, sender_limit
 from vraagbaak.core.bounds import kept_metadata, valid_sender_id
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.user_input import clean_user_text
@@ -239,6 +240,11 @@ class VraagbaakTwilioInput(TwilioInput):
         """Let the bot answer; a failure is logged, not turned into a Twilio retry."""
         out = self.get_output_channel()
         conversation = conversation_id(self.name(), sender)
+        admission = sender_limit("Twilio").admit(conversation)
+        if admission is not Admission.ADMITTED:
+            if admission is Admission.REFUSED_WITH_NOTICE:
+                await out.send_response(conversation, {"text": knowledge_base().message("te_veel_berichten")})
+            return
         if without_text(form):
             await out.send_response(conversation, {"text": knowledge_base().message("alleen_tekst")})
             return
