@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import subprocess
 from collections import Counter
 from pathlib import Path
 from typing import Dict, List
@@ -10,7 +11,7 @@ import pytest
 import yaml
 
 from vraagbaak.core.knowledge_base import BULLET, KnowledgeBase, normalise_title
-from vraagbaak.core.paths import DATA_DIR, TESTS_DIR
+from vraagbaak.core.paths import DATA_DIR, KNOWLEDGE_BASE_FILE, MESSAGES_FILE, PROJECT_DIR, TESTS_DIR
 from vraagbaak.staff.evaluation import load_nlu_dir, load_nlu_examples
 from vraagbaak.staff.leaks import fold
 
@@ -130,3 +131,28 @@ def test_files_are_loaded_relative_to_the_package(tmp_path: Path, monkeypatch) -
     from vraagbaak.core.knowledge_base import load_knowledge_base
 
     assert len(load_knowledge_base().topics) == 18
+
+
+def _make_question(*args: str) -> int:
+    """`make -q` for the model: 0 when it is up to date, 1 when `make model` would retrain."""
+    command = ["make", "-q", *args, "models/vraagbaak.tar.gz"]
+    return subprocess.run(command, cwd=PROJECT_DIR, capture_output=True, timeout=60).returncode
+
+
+def test_the_bots_own_messages_are_not_a_training_input() -> None:
+    dump = subprocess.run(
+        ["make", "-pn", "help"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=60
+    )
+    inputs = next(line for line in dump.stdout.splitlines() if line.startswith("TRAINING_INPUTS :="))
+    assert "kennisbank.yml" in inputs and "berichten.yml" not in inputs
+    # A changed official text retrains; a changed bot message does not retrain what would otherwise stand.
+    assert _make_question("-W", "vraagbaak/core/kennisbank.yml") == 1
+    assert _make_question("-W", "vraagbaak/core/berichten.yml") == _make_question()
+
+
+def test_every_message_and_the_help_lines_come_from_the_messages_file(kb: KnowledgeBase) -> None:
+    own = yaml.safe_load(MESSAGES_FILE.read_text(encoding="utf-8"))
+    assert kb.messages == own["berichten"]
+    assert kb.help_lines.emergency == str(own["hulp"]["noodnummer"])
+    official = yaml.safe_load(KNOWLEDGE_BASE_FILE.read_text(encoding="utf-8"))
+    assert "berichten" not in official and "hulp" not in official, "one place for each kind of text"

@@ -8,7 +8,7 @@ from typing import Dict, List, Tuple
 
 import yaml
 
-from vraagbaak.core.paths import KNOWLEDGE_BASE_FILE
+from vraagbaak.core.paths import KNOWLEDGE_BASE_FILE, MESSAGES_FILE
 
 Block = Dict[str, str | List[str]]
 BULLET = "• "
@@ -129,14 +129,17 @@ def _topic_from_yaml(raw: dict) -> Topic:
     )
 
 
-def load_knowledge_base(path: Path = KNOWLEDGE_BASE_FILE) -> KnowledgeBase:
-    """Parse the YAML file into a KnowledgeBase."""
+def load_knowledge_base(
+    path: Path = KNOWLEDGE_BASE_FILE, messages_path: Path = MESSAGES_FILE
+) -> KnowledgeBase:
+    """Parse the official text (kennisbank.yml) and the bot's own messages (berichten.yml) into a KnowledgeBase."""
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    own = yaml.safe_load(messages_path.read_text(encoding="utf-8"))
     return KnowledgeBase(
         topics=tuple(_topic_from_yaml(t) for t in raw["onderwerpen"]),
-        messages=dict(raw["berichten"]),
+        messages=dict(own["berichten"]),
         corrections=tuple(raw.get("correcties", [])),
-        help_lines=_help_from_yaml(raw.get("hulp") or {}),
+        help_lines=_help_from_yaml(own.get("hulp") or {}),
     )
 
 

@@ -38,7 +38,7 @@ from vraagbaak.staff import evaluation as ev
 if TYPE_CHECKING:  # matplotlib is imported lazily: the ask tool in URL mode does not need it
     from matplotlib.figure import Figure
 
-# The bot's own messages (kennisbank.yml, berichten) and the outcome they stand for in a REST reply.
+# The bot's own messages (berichten.yml) and the outcome they stand for in a REST reply.
 MESSAGE_OUTCOMES: Dict[str, Outcome] = {
     "nood": Outcome.EMERGENCY,
     "buiten_bereik": Outcome.OUT_OF_SCOPE,
