@@ -12,7 +12,7 @@ import pytest
 from vraagbaak.adapters.rasa_patches import installer, patch, versions
 from vraagbaak.adapters.rasa_patches.patch import Patch, Registry, Replacement
 from vraagbaak.core.paths import PROJECT_DIR
-from vraagbaak.core.settings import Settings
+from vraagbaak.core.settings import DEFAULT_MODEL, Settings
 
 ALL_PATCHES = sorted({name for names in installer.PATCH_MODULES.values() for name in names})
 
@@ -101,7 +101,7 @@ def test_the_evaluation_parser_refuses_another_rasa_too(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(versions.metadata, "version", lambda name: "3.5.0")
     with pytest.raises(versions.UnsupportedVersion, match="getest voor rasa 3.6.21"):
-        ModelParser(PROJECT_DIR / "models" / "vraagbaak.tar.gz", served=True)
+        ModelParser(DEFAULT_MODEL, served=True)
 
 
 @pytest.fixture
