@@ -15,7 +15,8 @@ import yaml
 
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
-from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR, TESTS_DIR
+from vraagbaak.core.paths import PROJECT_DIR, TESTS_DIR
+from vraagbaak.core.settings import DEFAULT_MODEL
 from vraagbaak.ops.processes import (
     LOAD_TOOL_ENV,
     RunningServers,
@@ -25,7 +26,7 @@ from vraagbaak.ops.processes import (
     stop_processes,
 )
 
-MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+MODEL = DEFAULT_MODEL
 
 
 def load_trained_agent() -> Any:

@@ -19,7 +19,7 @@ from rasa_sdk import Tracker
 
 from actions import actions
 from tests.adapters.test_stores import long_session
-from vraagbaak.adapters import action_call
+from vraagbaak.adapters.rasa_patches import action_call
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.insights import unanswered_text
@@ -40,7 +40,7 @@ def rasa_domain() -> Domain:
 
 @pytest.fixture(autouse=True, scope="module")
 def lean_calls() -> None:
-    action_call.install_lean_action_calls()
+    action_call.PATCH.install()
 
 
 def test_a_300_turn_conversation_sends_only_the_last_two_turns_and_no_domain(rasa_domain: Domain) -> None:

@@ -6,7 +6,7 @@ from typing import Callable, List
 import pytest
 from rasa.shared.core.domain import Domain
 
-from vraagbaak.adapters import domain_empty
+from vraagbaak.adapters.rasa_patches import domain_empty
 from vraagbaak.core.paths import PROJECT_DIR
 
 RASA_IS_EMPTY = domain_empty._rasa_is_empty
@@ -37,7 +37,7 @@ def test_the_answer_is_rasas_and_is_worked_out_once_per_domain(
 
 
 def test_install_and_uninstall_swap_the_method() -> None:
-    domain_empty.install_domain_empty_once()
+    domain_empty.PATCH.install()
     assert Domain.is_empty is domain_empty.is_empty
-    domain_empty.uninstall_domain_empty_once()
+    domain_empty.PATCH.uninstall()
     assert Domain.is_empty is RASA_IS_EMPTY

@@ -8,16 +8,16 @@ import rasa.shared.utils.common
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
 from tests.adapters.test_stores import long_session
-from vraagbaak.adapters import event_types
+from vraagbaak.adapters.rasa_patches import event_types
 
 EVENT_CLASSES = rasa.shared.utils.common.all_subclasses(Event)
 
 
 @pytest.fixture
 def installed() -> Iterator[None]:
-    event_types.install_event_type_lookup()
+    event_types.PATCH.install()
     yield
-    event_types.uninstall_event_type_lookup()
+    event_types.PATCH.uninstall()
 
 
 @pytest.mark.parametrize("name", sorted({cls.type_name for cls in EVENT_CLASSES}))

@@ -10,8 +10,8 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema, SchemaNode
 
 from tests.conftest import MODEL
-from vraagbaak.adapters import graph_runner
-from vraagbaak.adapters.graph_runner import OrderedGraphRunner, run_order
+from vraagbaak.adapters.rasa_patches import graph_runner
+from vraagbaak.adapters.rasa_patches.graph_runner import OrderedGraphRunner, run_order
 from vraagbaak.core.paths import TESTS_DIR
 from vraagbaak.staff import evaluation as ev
 
@@ -102,13 +102,13 @@ def agents() -> Iterator[Tuple[Any, Any]]:
 
     if not MODEL.exists():
         pytest.fail(f"{MODEL} ontbreekt: draai eerst `make model`")
-    graph_runner.uninstall_ordered_graph_runner()
+    graph_runner.PATCH.uninstall()
     dask_agent = Agent.load(str(MODEL))
-    graph_runner.install_ordered_graph_runner()
+    graph_runner.PATCH.install()
     try:
         ordered_agent = Agent.load(str(MODEL))
     finally:
-        graph_runner.uninstall_ordered_graph_runner()
+        graph_runner.PATCH.uninstall()
     assert type(dask_agent.processor.graph_runner).__name__ == "DaskGraphRunner"
     assert isinstance(ordered_agent.processor.graph_runner, OrderedGraphRunner)
     yield dask_agent, ordered_agent

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from tests.conftest import load_trained_agent, parses_without_and_with
-from vraagbaak.adapters.nlu import inference
+from vraagbaak.adapters.rasa_patches import inference
 from vraagbaak.core.paths import TESTS_DIR
 from vraagbaak.staff import evaluation as ev
 
@@ -38,7 +38,7 @@ def test_a_batch_that_does_not_fit_is_left_to_rasa(batch: list) -> None:
 @pytest.fixture(scope="module")
 def agent() -> Iterator[Any]:
     yield load_trained_agent()
-    inference.uninstall_direct_inference()
+    inference.PATCH.uninstall()
 
 
 QUESTIONS = [text for text, _ in ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")][1::4]
@@ -47,7 +47,7 @@ QUESTIONS = [text for text, _ in ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml"
 @pytest.mark.model
 def test_the_trained_model_scores_every_held_out_question_identically(agent: Any) -> None:
     rasa_way, direct = parses_without_and_with(
-        agent, QUESTIONS, inference.uninstall_direct_inference, inference.install_direct_inference
+        agent, QUESTIONS, inference.PATCH.uninstall, inference.PATCH.install
     )
     assert direct == rasa_way
     diet = next(

@@ -13,6 +13,7 @@ from typing import Any, Dict
 import pytest
 
 from vraagbaak.adapters import log_privacy
+from vraagbaak.adapters.rasa_patches.log_user_text import without_user_text
 from vraagbaak.core.log_lines import MAX_LINE
 from vraagbaak.core.paths import PROJECT_DIR
 
@@ -95,7 +96,7 @@ def test_the_ids_are_known_only_inside_their_block() -> None:
 
 def test_structlog_id_fields_become_pseudonyms() -> None:
     event: Dict[str, Any] = {"event": "e", "sender_id": "rest:MERK", "metadata": {"naam": "MERK"}}
-    cleaned = log_privacy._without_user_text(None, "info", event)
+    cleaned = without_user_text(None, "info", event)
     assert "MERK" not in repr(cleaned) and cleaned["sender_id"] == log_privacy.hide_identifier("rest:MERK")
 
 
@@ -126,7 +127,8 @@ def test_api_secrets_reach_rasas_app_without_a_command_line(monkeypatch: pytest.
     import rasa.server
     import sanic
 
-    from vraagbaak.adapters.api_secrets import install_api_secrets
+    from vraagbaak.adapters.rasa_patches import api_secrets, patch
+    from vraagbaak.core.settings import Settings
 
     seen: Dict[str, Any] = {}
     create_app = rasa.server.create_app
@@ -138,7 +140,10 @@ def test_api_secrets_reach_rasas_app_without_a_command_line(monkeypatch: pytest.
     monkeypatch.setattr(rasa.server, "create_app", recording_create_app)
     monkeypatch.setattr(rasa.core.run, "configure_app", rasa.core.run.configure_app)
     monkeypatch.setattr(sanic.Sanic, "test_mode", True)  # two apps of one name in this test
-    install_api_secrets("t0ken-uit-de-omgeving", "jwt-geheim-uit-de-omgeving")
+    monkeypatch.setattr(patch, "REGISTRY", patch.Registry())  # installed on the configure_app restored above
+    api_secrets.PATCH.install(
+        Settings(production=True, rasa_token="t0ken-uit-de-omgeving", jwt_secret="jwt-geheim-uit-de-omgeving")
+    )
     rasa.core.run.configure_app(None, None, None, True, 10, None, None, "HS256")
     assert seen["auth_token"] == "t0ken-uit-de-omgeving"
     assert seen["jwt_secret"] == "jwt-geheim-uit-de-omgeving"

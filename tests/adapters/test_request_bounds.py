@@ -7,7 +7,7 @@ import pytest
 from sanic.compat import Header
 
 from vraagbaak.adapters.channels.socketio_bounds import NOT_TEXT_KEY, TOO_LONG_KEY, packet_problem
-from vraagbaak.adapters.http_errors import body_length_problem
+from vraagbaak.adapters.rasa_patches.request_checks import body_length_problem
 from vraagbaak.core.user_input import MAX_MESSAGE_BYTES
 
 

@@ -8,7 +8,7 @@ import pytest
 from rasa.core.policies.rule_policy import RULES, RulePolicy
 
 from tests.conftest import load_trained_agent
-from vraagbaak.adapters import rules
+from vraagbaak.adapters.rasa_patches import rules
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_the_short_lookup_finds_the_same_rules_as_rasas_on_every_history(policy:
 
 
 def test_the_launcher_patch_replaces_and_restores_rasas_lookup() -> None:
-    rules.install_short_rule_lookup()
+    rules.PATCH.install()
     assert RulePolicy._get_possible_keys is rules.get_possible_keys
-    rules.uninstall_short_rule_lookup()
+    rules.PATCH.uninstall()
     assert RulePolicy._get_possible_keys is rules._rasa_get_possible_keys

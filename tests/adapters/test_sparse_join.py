@@ -10,7 +10,7 @@ from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix, csr_matrix, hstack
 
 from tests.conftest import load_trained_agent, parses_without_and_with
-from vraagbaak.adapters.nlu import sparse_join
+from vraagbaak.adapters.rasa_patches import sparse_join
 from vraagbaak.core.paths import TESTS_DIR
 from vraagbaak.staff import evaluation as ev
 
@@ -47,13 +47,13 @@ def test_rows_that_differ_get_rasas_error_and_other_formats_rasas_join() -> None
 @pytest.fixture(scope="module")
 def agent() -> Iterator[Any]:
     yield load_trained_agent()
-    sparse_join.uninstall_direct_sparse_join()
+    sparse_join.PATCH.uninstall()
 
 
 @pytest.mark.model
 def test_the_trained_model_parses_every_held_out_question_identically(agent: Any) -> None:
     questions = [text for text, _ in ev.load_nlu_examples(TESTS_DIR / "test_nlu.yml")][2::4]
     rasa_way, direct = parses_without_and_with(
-        agent, questions, sparse_join.uninstall_direct_sparse_join, sparse_join.install_direct_sparse_join
+        agent, questions, sparse_join.PATCH.uninstall, sparse_join.PATCH.install
     )
     assert direct == rasa_way

@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 from keras.engine import data_adapter
 
-from vraagbaak.adapters.nlu import training_input
+from vraagbaak.adapters.rasa_patches import training_input
 
 
 class Batches(tf.keras.utils.Sequence):
@@ -25,11 +25,11 @@ class Batches(tf.keras.utils.Sequence):
 
 @pytest.fixture
 def patched() -> Iterator[None]:
-    training_input.install_training_input_without_autotune()
+    training_input.PATCH.install()
     try:
         yield
     finally:
-        training_input.uninstall_training_input_without_autotune()
+        training_input.PATCH.uninstall()
 
 
 def adapter_dataset() -> tf.data.Dataset:
@@ -46,9 +46,9 @@ def test_the_patched_adapter_switches_autotune_off(patched: None) -> None:
 
 
 def test_uninstall_restores_keras_own_adapter(patched: None) -> None:
-    training_input.uninstall_training_input_without_autotune()
+    training_input.PATCH.uninstall()
     assert data_adapter.GeneratorDataAdapter.get_dataset is training_input._keras_get_dataset
-    training_input.install_training_input_without_autotune()
+    training_input.PATCH.install()
     assert data_adapter.GeneratorDataAdapter.get_dataset is training_input.get_dataset
 
 
@@ -62,10 +62,10 @@ def train_weights() -> List[np.ndarray]:
 
 def test_the_same_batches_train_exactly_the_same_weights() -> None:
     before = train_weights()
-    training_input.install_training_input_without_autotune()
+    training_input.PATCH.install()
     try:
         after = train_weights()
     finally:
-        training_input.uninstall_training_input_without_autotune()
+        training_input.PATCH.uninstall()
     assert len(before) == len(after) == 4
     assert all(np.array_equal(b, a) for b, a in zip(before, after, strict=True))

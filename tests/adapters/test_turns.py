@@ -14,6 +14,7 @@ from rasa.core.lock_store import InMemoryLockStore
 
 from vraagbaak.adapters import conversation_queue as queue
 from vraagbaak.adapters import turns
+from vraagbaak.adapters.rasa_patches import patch, turn_gate
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.settings import ConfigError, Settings
 
@@ -237,8 +238,8 @@ async def test_every_message_the_agent_handles_goes_through_the_fair_order(
 ) -> None:
     # Patched on Rasa's Agent, so every channel (and any added later) shares the one queue.
     monkeypatch.setattr(Agent, "handle_message", Agent.handle_message)
-    monkeypatch.delattr(Agent, "vraagbaak_turns", raising=False)
-    turns.install_turn_gate()
+    monkeypatch.setattr(patch, "REGISTRY", patch.Registry())  # installed here, whatever ran before
+    turn_gate.PATCH.install()
     processor = Processor(hold={"rest:vloed"})
     agent = ready_agent(processor, at_once=2)
     assert await burst_then_bystander(agent, Agent.handle_message)
@@ -256,15 +257,15 @@ def test_the_rasa_launcher_installs_the_gate_and_its_other_start_up_patches() ->
         "from rasa.shared.core.events import Event\n"
         "import rasa.core.processor\n"
         "from keras.engine import data_adapter\n"
-        "from vraagbaak.adapters import event_types, graph_runner\n"
-        "from vraagbaak.adapters.nlu import inference, training_input\n"
+        "from vraagbaak.adapters.rasa_patches import action_call, event_types, graph_runner, turn_gate\n"
+        "from vraagbaak.adapters.rasa_patches import inference, training_input\n"
         "from rasa.utils.tensorflow.models import RasaModel\n"
         "from rasa.core.policies.rule_policy import RulePolicy\n"
         "from rasa.shared.core.domain import Domain\n"
-        "from vraagbaak.adapters import domain_empty, rules\n"
-        "from vraagbaak.adapters.nlu import sparse_join\n"
+        "from vraagbaak.adapters.rasa_patches import domain_empty, rules\n"
+        "from vraagbaak.adapters.rasa_patches import sparse_join\n"
         "from rasa.shared.nlu.training_data.features import Features\n"
-        "print(getattr(Agent, 'vraagbaak_turns', False), getattr(RemoteAction, 'vraagbaak_lean', False),\n"
+        "print(turn_gate.PATCH.installed, RemoteAction._action_call_format.__module__ == action_call.__name__,\n"
         "      Event.resolve_by_type is event_types.resolve_by_type,\n"
         "      rasa.core.processor.DaskGraphRunner is graph_runner.OrderedGraphRunner,\n"
         "      data_adapter.GeneratorDataAdapter.get_dataset is training_input.get_dataset,\n"

@@ -9,10 +9,10 @@ from typing import Any, Callable, Dict, Iterator, List
 import pytest
 import requests
 
-from vraagbaak.core.paths import MODELS_DIR
+from vraagbaak.core.settings import DEFAULT_MODEL
 from vraagbaak.ops.cluster import Cluster, ClusterSpec
 
-MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+MODEL = DEFAULT_MODEL
 # Short enough to watch a conversation expire in the test, long enough for a user's pause under load.
 RECORD_EXP = 30
 KEPT_TURNS = 12

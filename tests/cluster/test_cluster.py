@@ -268,7 +268,7 @@ def test_fifty_users_twenty_messages_through_nginx(cluster: ClusterClient) -> No
 def direct_rasa(cluster: ClusterClient, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One more replica as the containers start it (`python -m vraagbaak.ops.production rasa`): HTTP API on with a
     JWT secret, and calling action server 0 directly, without the gateway, so only Rasa's own safety net
-    (install_action_failure_reply) stands between a failing action server and silence."""
+    (the `action_failure` patch) stands between a failing action server and silence."""
     from vraagbaak.ops.processes import free_port, port_is_free, stop_processes, wait_for
 
     port, secret = free_port(), uuid.uuid4().hex

@@ -36,7 +36,8 @@ def test_without_the_launcher_rasa_would_start_sentry() -> None:
 
 
 def test_launcher_stops_rasa_error_reporting() -> None:
-    assert _probe("import vraagbaak.ops.launcher as l; l.disable_vendor_error_reporting()") == "SENTRY False"
+    patch = "import vraagbaak.ops.launcher; from vraagbaak.adapters.rasa_patches import log_user_text as p; p.PATCH.install()"
+    assert _probe(patch) == "SENTRY False"
 
 
 def test_private_environment_turns_telemetry_off() -> None:
@@ -83,21 +84,24 @@ def test_action_server_keeps_an_address_the_production_settings_chose() -> None:
 
 
 def test_rasa_text_fields_are_replaced_by_their_length() -> None:
-    from vraagbaak.adapters.log_privacy import _without_user_text
+    from vraagbaak.adapters.rasa_patches.log_user_text import without_user_text
 
     event = {"event": "rest.message.received.timeout", "text": "geheim" * 10, "user_text": "x", "sender": 3}
-    cleaned = _without_user_text(None, "error", dict(event))
+    cleaned = without_user_text(None, "error", dict(event))
     assert "geheim" not in repr(cleaned)
     assert cleaned["text"] == "<60 tekens weggelaten>" and cleaned["event"] == event["event"]
 
 
-def test_rasa_uses_the_redacting_processor_after_the_launcher_ran(caplog: pytest.LogCaptureFixture) -> None:
+def test_rasa_uses_the_redacting_processor_after_the_launcher_ran(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import rasa.utils.log_utils
     import structlog
 
-    from vraagbaak.adapters.log_privacy import keep_user_text_out_of_logs
+    from vraagbaak.adapters.rasa_patches import log_user_text, patch
 
-    keep_user_text_out_of_logs()
+    monkeypatch.setattr(patch, "REGISTRY", patch.Registry())  # installed here, whatever ran before
+    log_user_text.PATCH.install()
     rasa.utils.log_utils.configure_structlog(logging.INFO)
     with caplog.at_level(logging.INFO):
         structlog.get_logger().error("rest.message.received.failure", text="MERKTEKEN-geheim")
@@ -108,11 +112,12 @@ def test_rasa_uses_the_redacting_processor_after_the_launcher_ran(caplog: pytest
 def test_slash_command_warnings_are_never_shown(monkeypatch: pytest.MonkeyPatch) -> None:
     import warnings
 
-    from vraagbaak.adapters.log_privacy import keep_user_text_out_of_logs
+    from vraagbaak.adapters.rasa_patches import log_user_text, patch
 
     shown: list = []
     monkeypatch.setattr(warnings, "showwarning", lambda message, *args, **kwargs: shown.append(str(message)))
-    keep_user_text_out_of_logs()
+    monkeypatch.setattr(patch, "REGISTRY", patch.Registry())  # wraps the recording one above
+    log_user_text.PATCH.install()
     warnings.showwarning(UserWarning("Failed to parse arguments in line '/MERKTEKEN'"), UserWarning, "f", 1)
     warnings.showwarning(UserWarning("een andere waarschuwing"), UserWarning, "f", 1)
     assert shown == ["een andere waarschuwing"]

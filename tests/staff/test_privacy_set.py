@@ -14,13 +14,14 @@ import yaml
 
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.outcomes import Outcome
-from vraagbaak.core.paths import DATA_DIR, MODELS_DIR, TESTS_DIR
+from vraagbaak.core.paths import DATA_DIR, TESTS_DIR
+from vraagbaak.core.settings import DEFAULT_MODEL
 from vraagbaak.staff import evaluation as ev
 from vraagbaak.staff.leaks import fold, leaks
 
 PRIVACY_SET = TESTS_DIR / "data" / "privacy" / "schrijver_p2.yml"
 FROZEN_SHA256 = "d678506f9d211d7d8618c57db9de640db610394e6b9c774d6714247eabbc0121"
-MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+MODEL = DEFAULT_MODEL
 # The gate. A privacy question that wipes the conversation is the defect users reported: none may. The other
 # bounds are the figures of the first two trainings on this set (2026-12-08: explained 78 and 80 of 98,
 # forget 30 and 30 of 39, other 2 and 3 of 38) less a margin for the spread between trainings.

@@ -1,6 +1,6 @@
 """Private logs for every process: no user text, no identifier, no secret, one bounded line per event.
 
-Also no crash reports to Rasa's Sentry.
+Rasa's own log patches (Sentry, structlog, the conversation's ids) are in rasa_patches/.
 """
 from __future__ import annotations
 
@@ -10,9 +10,8 @@ import copy
 import logging
 import os
 import secrets
-import warnings
 from pathlib import Path
-from typing import Any, Dict, Iterable, Iterator, Tuple
+from typing import Iterable, Iterator, Tuple
 
 from vraagbaak.core.log_lines import (
     MAX_LINE,
@@ -28,13 +27,6 @@ logger = logging.getLogger(__name__)
 KEY_BYTES = 32
 # Room for what a formatter puts before the message (time, level, logger name) within MAX_LINE.
 MESSAGE_LIMIT = MAX_LINE - 200
-
-
-def disable_vendor_error_reporting() -> None:
-    """Rasa 3.6 starts Sentry error reporting from its CLI; replace that with a no-op."""
-    import rasa.telemetry
-
-    rasa.telemetry.initialize_error_reporting = lambda: None
 
 
 # -- the keyed hash ----------------------------------------------------------------------------------------
@@ -113,27 +105,6 @@ def set_identifiers_in_play(conversation: str, *aliases: str) -> None:
     _in_play.set(replacements((conversation, *aliases), hide_identifier(conversation)))
 
 
-def install_identifier_scope() -> None:
-    """Rasa: while a message is handled, its conversation id and platform id never reach a log line.
-
-    Rasa writes the conversation id into log lines (the circuit breaker's warning, lock and tracker-store
-    messages); every channel's message goes through Agent.handle_message, so one scope covers them all.
-    """
-    from rasa.core.agent import Agent
-
-    original = Agent.handle_message
-    if getattr(original, "vraagbaak_identifiers", False):
-        return
-
-    async def handle_message(self: Agent, message: Any) -> Any:
-        conversation = str(message.sender_id or "")
-        with identifiers_in_play(conversation, conversation.partition(":")[2]):
-            return await original(self, message)
-
-    handle_message.vraagbaak_identifiers = True  # type: ignore[attr-defined]
-    Agent.handle_message = handle_message  # type: ignore[method-assign]
-
-
 # -- every log line --------------------------------------------------------------------------------------
 
 _TRACEBACKS = logging.Formatter()
@@ -187,73 +158,3 @@ def install_private_log_lines(key: bytes, hidden: Iterable[str] = ()) -> None:
 
     format.vraagbaak_private = True  # type: ignore[attr-defined]
     logging.Handler.format = format  # type: ignore[method-assign]
-
-
-# -- Rasa's structured log events ------------------------------------------------------------------------
-
-
-def _without_user_text(_: Any, __: str, event: Dict[str, Any]) -> Dict[str, Any]:
-    """structlog processor: Rasa's text-bearing fields become their length, ids their pseudonym, at any level."""
-    for key in list(event):
-        if key in TEXT_FIELDS:
-            event[key] = f"<{len(str(event[key]))} tekens weggelaten>"
-        elif key in ID_FIELDS:
-            event[key] = hide_identifier(str(event[key]))
-    return event
-
-
-# The fields Rasa's own anonymizer would hand to Rasa Pro's anonymization plugins.
-TEXT_FIELDS = frozenset(
-    {
-        "text",
-        "response_text",
-        "user_text",
-        "slot_values",
-        "parse_data_text",
-        "parse_data_entities",
-        "prediction_events",
-        "tracker_latest_message",
-        "prefilled_slots",
-        "message",
-        "response",
-        "slot_candidates",
-        "rasa_event",
-        "rasa_events",
-        "tracker_states",
-        "current_states",
-        "old_states",
-        "successes",
-        "current_entity",
-        "next_entity",
-        "states",
-        "entity",
-        "token_text",
-        "user_message",
-        "json_message",
-        "user_input",
-        "metadata",
-    }
-)
-ID_FIELDS = frozenset({"sender_id", "conversation_id", "sender", "recipient_id", "session_id", "sid"})
-
-
-def keep_user_text_out_of_logs() -> None:
-    """Rasa logs user text in structlog events and in warnings about '/' commands; drop both."""
-    import rasa.utils.log_utils
-
-    # Rasa's anonymizer only calls Rasa Pro plugins; configure_structlog looks it up when it runs.
-    rasa.utils.log_utils._anonymizer = _without_user_text  # type: ignore[assignment]
-    # RegexMessageHandler quotes the whole message when a '/' text names no known intent. Rasa's CLI puts
-    # its own warning filters in front of any filter set here, so the message is dropped at display time.
-    if getattr(warnings.showwarning, "vraagbaak_private", False):
-        return
-    show = warnings.showwarning
-
-    def showwarning(message: Any, *args: Any, **kwargs: Any) -> None:
-        if "Failed to parse" in str(message):
-            return
-        # A warning is written to stderr by itself, not through a logging handler: the same rules here.
-        show(private_text(str(message)), *args, **kwargs)
-
-    showwarning.vraagbaak_private = True  # type: ignore[attr-defined]
-    warnings.showwarning = showwarning

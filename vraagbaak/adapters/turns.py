@@ -104,18 +104,6 @@ async def handle_in_turn(agent: Agent, message: UserMessage) -> Any:
         return None
 
 
-def install_turn_gate() -> None:
-    """Patch Rasa's Agent in this process: every message, whatever its channel, goes through handle_in_turn."""
-    if getattr(Agent, "vraagbaak_turns", False):
-        return
-
-    async def handle_message(self: Agent, message: UserMessage) -> Any:
-        return await handle_in_turn(self, message)
-
-    Agent.handle_message = handle_message  # type: ignore[method-assign]
-    Agent.vraagbaak_turns = True  # type: ignore[attr-defined]
-
-
 async def say(message: UserMessage, key: str) -> None:
     """A bot message on the message's own channel; nothing of the message was handled."""
     try:

@@ -13,21 +13,26 @@ INSIGHTS_DB_FILE = PROJECT_DIR / "var" / "inzichten.db"
 INSIGHTS_DB_URL_ENV = "VRAAGBAAK_INSIGHTS_DB_URL"
 INSIGHTS_KEEP_TEXT_ENV = "VRAAGBAAK_INSIGHTS_KEEP_TEXT"
 INSIGHTS_RETENTION_ENV = "VRAAGBAAK_INSIGHTS_RETENTION_DAYS"
+# The trained model every process serves unless VRAAGBAAK_MODEL (or a command line) names another.
+DEFAULT_MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+# Seconds an action may take before the user gets "technisch probleem" (Rasa's patch and the nginx gateway).
+ACTION_TIMEOUT = 10
+REDIS_PASSWORD_ENV = "VRAAGBAAK_REDIS_PASSWORD"
 
 # Every VRAAGBAAK_* variable, with its default; docs/production.md and the deploy files use these names.
 ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_ENV": "development",
-    "VRAAGBAAK_MODEL": str(MODELS_DIR / "vraagbaak.tar.gz"),
+    "VRAAGBAAK_MODEL": str(DEFAULT_MODEL),
     "VRAAGBAAK_RASA_HOST": "127.0.0.1",
     "VRAAGBAAK_RASA_PORT": "5005",
     "VRAAGBAAK_ACTION_HOST": "127.0.0.1",
     "VRAAGBAAK_ACTION_PORT": "5055",
     "VRAAGBAAK_ACTION_URL": "http://127.0.0.1:5055/webhook",
-    "VRAAGBAAK_ACTION_TIMEOUT": "10",
+    "VRAAGBAAK_ACTION_TIMEOUT": str(ACTION_TIMEOUT),
     "VRAAGBAAK_REDIS_HOST": "127.0.0.1",
     "VRAAGBAAK_REDIS_PORT": "6379",
     "VRAAGBAAK_REDIS_DB": "0",
-    "VRAAGBAAK_REDIS_PASSWORD": "",
+    REDIS_PASSWORD_ENV: "",
     "VRAAGBAAK_RECORD_EXP": "3600",
     "VRAAGBAAK_LOCK_LIFETIME": "20",
     # User turns the Redis store keeps of a session (the rules need one; more costs time on every message).
@@ -87,7 +92,7 @@ SECRET_ENV = (
     CONSOLE_RASA_TOKEN_ENV,
     JWT_SECRET_ENV,
     REST_TOKEN_ENV,
-    "VRAAGBAAK_REDIS_PASSWORD",
+    REDIS_PASSWORD_ENV,
     "TELEGRAM_TOKEN",
     "TELEGRAM_SECRET_TOKEN",
     "TWILIO_AUTH_TOKEN",
@@ -177,7 +182,7 @@ class Settings:
     action_host: str = "127.0.0.1"
     action_port: int = 5055
     action_url: str = "http://127.0.0.1:5055/webhook"
-    action_timeout: int = 10
+    action_timeout: int = ACTION_TIMEOUT
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
     redis_db: int = 0
@@ -235,7 +240,7 @@ class Settings:
             redis_host=get("VRAAGBAAK_REDIS_HOST"),
             redis_port=_number("VRAAGBAAK_REDIS_PORT", get("VRAAGBAAK_REDIS_PORT"), 1),
             redis_db=_number("VRAAGBAAK_REDIS_DB", get("VRAAGBAAK_REDIS_DB")),
-            redis_password=bool(get("VRAAGBAAK_REDIS_PASSWORD")),
+            redis_password=bool(get(REDIS_PASSWORD_ENV)),
             record_exp=_number("VRAAGBAAK_RECORD_EXP", get("VRAAGBAAK_RECORD_EXP"), 1),
             lock_lifetime=_number("VRAAGBAAK_LOCK_LIFETIME", get("VRAAGBAAK_LOCK_LIFETIME"), 1),
             kept_turns=_number("VRAAGBAAK_KEPT_TURNS", get("VRAAGBAAK_KEPT_TURNS"), 1),
@@ -283,6 +288,15 @@ class Settings:
         )
         settings.check(get(REST_TOKEN_ENV))
         return settings
+
+    @staticmethod
+    def secret(name: str, env: Mapping[str, str] | None = None) -> str:
+        """The value of one secret's variable, read when it is needed and kept in no object (empty if unset).
+
+        For a secret a component needs itself: the Redis password of the replay check, the REST token whose
+        variable the credentials file names (`token_env`).
+        """
+        return (os.environ if env is None else env).get(name, "")
 
     def check(self, rest_token: str = "") -> None:
         """Refuse combinations that would expose conversations."""

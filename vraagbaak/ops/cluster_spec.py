@@ -9,13 +9,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Tuple
 
-from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR
-from vraagbaak.core.settings import Settings
-from vraagbaak.ops.nginx import ACTION_TIMEOUT, PUBLIC_PORT, NginxLayout, render_nginx
+from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.settings import ACTION_TIMEOUT, DEFAULT_MODEL, Settings
+from vraagbaak.ops.nginx import PUBLIC_PORT, NginxLayout, render_nginx
 from vraagbaak.ops.processes import free_port
 
 DEFAULT_WORKDIR = PROJECT_DIR / ".run" / "cluster"
-DEFAULT_MODEL = MODELS_DIR / "vraagbaak.tar.gz"
 # Fixed ports of `make cluster`. deploy/ publishes the same public port; inside containers Rasa, the action
 # servers and the gateway keep their defaults (5005, 5055, 5054), since each container has its own address.
 GATEWAY_PORT = 5154

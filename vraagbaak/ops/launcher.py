@@ -11,12 +11,8 @@ from typing import Dict, List, Sequence
 
 import yaml
 
-from vraagbaak.adapters.log_privacy import (
-    disable_vendor_error_reporting,
-    install_private_log_lines,
-    keep_user_text_out_of_logs,
-    load_log_key,
-)
+from vraagbaak.adapters.log_privacy import install_private_log_lines, load_log_key
+from vraagbaak.adapters.rasa_patches import installer as rasa_patches
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.session_tokens import session_key
 from vraagbaak.core.settings import CONSOLE_RASA_TOKEN_ENV, RASA_TOKEN_ENV, ConfigError, Settings
@@ -41,6 +37,15 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def install_patches(settings: Settings, process: str) -> None:
+    """Every patch of this process kind (vraagbaak/adapters/rasa_patches), or a clear stop on another version."""
+    try:
+        rasa_patches.install(settings, process)
+    except rasa_patches.UnsupportedVersion as error:
+        print(f"Vraagbaak start niet: {error}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 def keep_logs_private(settings: Settings) -> None:
     """Every log line of this process: no identifier (a keyed pseudonym instead), no secret, escaped, bounded."""
     install_private_log_lines(load_log_key(Path(settings.log_key_file)), settings.secret_values)
@@ -53,13 +58,9 @@ def run_rasa_cli(args: Sequence[str]) -> None:
         for name, value in SERVING_ENV.items():
             os.environ.setdefault(name, value)
     settings = _settings()
-    disable_vendor_error_reporting()
-    keep_user_text_out_of_logs()
     keep_logs_private(settings)
+    install_patches(settings, rasa_patches.RASA)
     # Imported here: the action server shares this module and must not load Rasa (~400 MB).
-    from vraagbaak.adapters.patches import install_served_rasa
-
-    install_served_rasa(settings)
     from rasa.__main__ import main as rasa_main
 
     sys.argv = ["rasa", *args]
@@ -71,12 +72,11 @@ def run_action_server(args: Sequence[str]) -> None:
     os.environ.update(PRIVATE_ENV)
     # Only Rasa talks to the action server: loopback unless the production settings chose an address.
     os.environ.setdefault("SANIC_HOST", "127.0.0.1")
-    keep_logs_private(_settings())
+    settings = _settings()
+    keep_logs_private(settings)
     from rasa_sdk.__main__ import main as sdk_main
 
-    from vraagbaak.adapters.action_server import install_private_action_server
-
-    install_private_action_server()
+    install_patches(settings, rasa_patches.ACTION_SERVER)
     sys.argv = ["rasa_sdk", *args]
     sdk_main()
 

@@ -7,11 +7,11 @@ from typing import Any, Sequence
 
 from vraagbaak.adapters.action_failure import action_failure_response, channel_failure_response
 from vraagbaak.core.paths import PROJECT_DIR
+from vraagbaak.core.settings import ACTION_TIMEOUT
 from vraagbaak.ops.web import WEB_DIR, security_headers
 
 TEMPLATE = PROJECT_DIR / "deploy" / "nginx.conf.template"
 PUBLIC_PORT = 8000
-ACTION_TIMEOUT = 10
 # The widget page's Rasa URL placeholder, which nginx replaces with the public address.
 WIDGET_SERVER_PLACEHOLDER = "http://localhost:5005"
 

@@ -19,7 +19,6 @@ from typing import Any, Dict, List, Sequence, Tuple
 
 import yaml
 
-from vraagbaak.adapters.action_failure import install_action_failure_reply
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.session_tokens import session_key
 from vraagbaak.core.settings import LOG_KEY_FILE_ENV, REST_TOKEN_ENV, ConfigError, Settings
@@ -167,8 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "rasa-proces":
         from vraagbaak.ops.launcher import run_rasa_cli
 
-        install_action_failure_reply(settings.action_timeout)
-        run_rasa_cli(args.rasa_args)
+        run_rasa_cli(args.rasa_args)  # which installs every patch, the action-failure reply among them
         return 0
     directory = Path(tempfile.mkdtemp(prefix="vraagbaak-config-"))
     endpoints, credentials = write_config(settings, directory)

@@ -1,6 +1,6 @@
 """`make shell`: chat with the running bot in the terminal, over the REST channel.
 
-    python -m vraagbaak.ops.shell [--url http://localhost:5005] [--model models/vraagbaak.tar.gz]
+    python -m vraagbaak.ops.shell [--url http://localhost:5005] [--model PATH]
 
 `rasa shell` starts a second Rasa server on port 5005 (which `make run` already uses) and fills the
 screen with warnings. This client only talks to a bot over HTTP. When none answers, it starts one
@@ -21,8 +21,7 @@ import requests
 
 from vraagbaak.adapters.channels.formatting import numbered_choices
 from vraagbaak.core.knowledge_base import knowledge_base
-from vraagbaak.core.paths import MODELS_DIR
-from vraagbaak.core.settings import ConfigError, Settings
+from vraagbaak.core.settings import DEFAULT_MODEL, ConfigError, Settings
 from vraagbaak.core.user_input import CUT_LENGTH
 from vraagbaak.ops.processes import running_servers
 
@@ -122,9 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m vraagbaak.ops.shell", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--url", default=None, help="adres van de bot (standaard http://localhost:5005)")
-    parser.add_argument(
-        "--model", default=str(MODELS_DIR / "vraagbaak.tar.gz"), help="model als er geen bot draait"
-    )
+    parser.add_argument("--model", default=str(DEFAULT_MODEL), help="model als er geen bot draait")
     args = parser.parse_args(argv)
     try:
         url = (args.url or f"http://localhost:{Settings.from_env().rasa_port}").rstrip("/")

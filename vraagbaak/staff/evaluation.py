@@ -72,9 +72,9 @@ class ModelParser:
         from rasa.utils.log_utils import configure_structlog
 
         if served:
-            from vraagbaak.adapters.patches import install_served_rasa
+            from vraagbaak.adapters.rasa_patches.installer import install
 
-            install_served_rasa()
+            install()
 
         # Rasa's debug log repeats every parsed text; staff tools must not print user questions.
         configure_structlog(logging.WARNING)

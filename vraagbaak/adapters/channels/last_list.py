@@ -11,33 +11,12 @@ from typing import Any
 
 from rasa.core.agent import Agent
 from rasa.core.channels.channel import UserMessage
-from rasa.core.processor import MessageProcessor
 from rasa.shared.core.events import SlotSet
-from rasa.shared.core.trackers import DialogueStateTracker
 
 from vraagbaak.adapters.channels.delivery import CompleteOrNothing
 from vraagbaak.core.outcomes import OPTIONS_SLOT
 
 logger = logging.getLogger(__name__)
-
-
-def install_options_snapshot() -> None:
-    """Patch Rasa's MessageProcessor.log_message: a platform message's output channel learns the options slot
-    as it was when the message arrived (after a session start, so an expired session's list is not kept)."""
-    if getattr(MessageProcessor, "vraagbaak_options_snapshot", False):
-        return
-    original = MessageProcessor.log_message
-
-    async def log_message(
-        self: MessageProcessor, message: UserMessage, should_save_tracker: bool = True
-    ) -> DialogueStateTracker:
-        tracker = await original(self, message, should_save_tracker)
-        if isinstance(message.output_channel, CompleteOrNothing):
-            message.output_channel.options_before = tracker.get_slot(OPTIONS_SLOT)
-        return tracker
-
-    MessageProcessor.log_message = log_message  # type: ignore[method-assign]
-    MessageProcessor.vraagbaak_options_snapshot = True  # type: ignore[attr-defined]
 
 
 async def forget_undelivered_list(agent: Agent, message: UserMessage, previous: Any) -> None:

@@ -7,10 +7,9 @@ so recording that list keeps one source for HTTP and sockets alike.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence, Tuple
+from typing import Any, Sequence, Tuple
 
 _RECORDED = "vraagbaak_cors_origins"
-_PATCHED = "_vraagbaak_records_origins"
 ANY = "*"
 
 
@@ -24,22 +23,6 @@ def _as_tuple(cors: Any) -> Tuple[str, ...]:
 def record_origins(app: Any, cors: Any) -> None:
     """Keep Rasa's --cors list on the app, for the socket.io channel."""
     setattr(app.ctx, _RECORDED, _as_tuple(cors))
-
-
-def install_origin_record() -> None:
-    """Patch rasa.server.configure_cors (rasa.core.run looks it up there when it builds the app)."""
-    import rasa.server
-
-    original: Callable[..., None] = rasa.server.configure_cors
-    if getattr(original, _PATCHED, False):
-        return
-
-    def configure_cors(app: Any, cors_origins: Any = "") -> None:
-        original(app, cors_origins)
-        record_origins(app, cors_origins)
-
-    setattr(configure_cors, _PATCHED, True)
-    rasa.server.configure_cors = configure_cors  # type: ignore[assignment]
 
 
 def allowed_origins(app: Any) -> Tuple[str, ...]:

@@ -8,7 +8,6 @@ dropped too. Ids only, never user text.
 from __future__ import annotations
 
 import logging
-import os
 import time
 from collections import OrderedDict
 from typing import Callable, Protocol
@@ -16,7 +15,7 @@ from typing import Callable, Protocol
 from redis import asyncio as redis_asyncio
 from redis.exceptions import RedisError
 
-from vraagbaak.core.settings import Settings
+from vraagbaak.core.settings import REDIS_PASSWORD_ENV, Settings
 
 logger = logging.getLogger(__name__)
 
@@ -80,6 +79,6 @@ def replays_for(settings: Settings | None = None) -> Replays:
         host=settings.redis_host,
         port=settings.redis_port,
         db=settings.redis_db,
-        password=os.environ.get("VRAAGBAAK_REDIS_PASSWORD") or None,
+        password=Settings.secret(REDIS_PASSWORD_ENV) or None,
     )
     return RedisReplays(client)

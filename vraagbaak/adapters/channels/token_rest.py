@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hmac
-import os
 from typing import Any, Dict
 
 from sanic.exceptions import InvalidUsage
@@ -10,7 +9,7 @@ from sanic.request import Request
 
 from vraagbaak.adapters.channels import header_bytes
 from vraagbaak.adapters.channels.rest import SafeRestInput
-from vraagbaak.core.settings import MIN_SECRET_LENGTH, REST_TOKEN_ENV, ConfigError
+from vraagbaak.core.settings import MIN_SECRET_LENGTH, REST_TOKEN_ENV, ConfigError, Settings
 
 
 class RestTokenRejected(InvalidUsage):
@@ -41,7 +40,7 @@ class TokenRestInput(SafeRestInput):
     def from_credentials(cls, credentials: Dict[str, Any] | None) -> TokenRestInput:
         """Read the token from the environment variable named in credentials (never from the file)."""
         name = (credentials or {}).get("token_env", REST_TOKEN_ENV)
-        return cls(os.environ.get(str(name), ""))
+        return cls(Settings.secret(str(name)))
 
     def token_ok(self, request: Request) -> bool:
         """Constant-time comparison with the configured token."""

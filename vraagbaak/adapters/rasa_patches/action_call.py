@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 import aiohttp
 import rasa
@@ -19,6 +19,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.utils.endpoints import EndpointConfig
+
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+from vraagbaak.core.settings import Settings
 
 # The actions read the latest message and, for "Geen van deze", the question one turn before it.
 SENT_USER_TURNS = 2
@@ -144,10 +147,7 @@ def answer_check() -> AnswerCheck:
     return AnswerCheck(RemoteAction.action_response_format_spec())
 
 
-def install_lean_action_calls() -> None:
-    """Patch Rasa's RemoteAction in this process: trimmed tracker, kept-alive connections, compiled check."""
-    if getattr(RemoteAction, "vraagbaak_lean", False):
-        return
+def _replacements(settings: Settings) -> List[Replacement]:
     original_init = RemoteAction.__init__
 
     def init(self: RemoteAction, name: str, action_endpoint: EndpointConfig | None) -> None:
@@ -161,7 +161,16 @@ def install_lean_action_calls() -> None:
         answer_check().validate(result)
         return True
 
-    RemoteAction.__init__ = init  # type: ignore[method-assign]
-    RemoteAction._action_call_format = call_format  # type: ignore[method-assign]
-    RemoteAction._validate_action_result = validate  # type: ignore[method-assign]
-    RemoteAction.vraagbaak_lean = True  # type: ignore[attr-defined]
+    return [
+        Replacement(RemoteAction, "__init__", init),
+        Replacement(RemoteAction, "_action_call_format", call_format),
+        Replacement(RemoteAction, "_validate_action_result", validate),
+    ]
+
+
+PATCH = Patch(
+    name="action_call",
+    why="A trimmed tracker over a kept-alive connection: the action call costs the same at every turn.",
+    proof="tests/adapters/test_action_call.py",
+    replacements=_replacements,
+)

@@ -1,9 +1,12 @@
 """Rasa finds an event's class by walking every Event subclass for every stored event it reads; here once per type."""
 from __future__ import annotations
 
-from typing import Callable, Dict, Type
+from typing import Callable, Dict, List, Type
 
 from rasa.shared.core.events import Event
+
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+from vraagbaak.core.settings import Settings
 
 _rasa_resolve: Callable[..., Type[Event] | None] = Event.resolve_by_type
 _found: Dict[str, Type[Event]] = {}
@@ -21,12 +24,14 @@ def resolve_by_type(type_name: str, default: Type[Event] | None = None) -> Type[
     return resolved
 
 
-def install_event_type_lookup() -> None:
-    """Patch Rasa's Event.resolve_by_type in this process (every event class is imported with Rasa itself)."""
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
+def _replacements(settings: Settings) -> List[Replacement]:
+    _found.clear()  # a fresh install learns anew what Rasa answers
+    return [Replacement(Event, "resolve_by_type", staticmethod(resolve_by_type))]
 
 
-def uninstall_event_type_lookup() -> None:
-    """Put Rasa's own lookup back (for tests)."""
-    Event.resolve_by_type = staticmethod(_rasa_resolve)  # type: ignore[method-assign]
-    _found.clear()
+PATCH = Patch(
+    name="event_types",
+    why="Reading a stored conversation back looks up each event's class; Rasa walks every class each time.",
+    proof="tests/adapters/test_event_types.py",
+    replacements=_replacements,
+)

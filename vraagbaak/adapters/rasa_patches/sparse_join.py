@@ -13,6 +13,8 @@ import numpy as np
 from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix, isspmatrix_coo
 
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+
 _rasa_combine_sparse: Callable[[Features, Features], None] = Features._combine_sparse_features
 
 
@@ -38,11 +40,11 @@ def combine_sparse_features(features: Features, additional: Features) -> None:
     features._cached_fingerprint = None
 
 
-def install_direct_sparse_join() -> None:
-    """Patch Rasa's Features in this process (serving and training)."""
-    Features._combine_sparse_features = combine_sparse_features  # type: ignore[method-assign]
-
-
-def uninstall_direct_sparse_join() -> None:
-    """Rasa's own join again (for tests)."""
-    Features._combine_sparse_features = _rasa_combine_sparse  # type: ignore[method-assign]
+PATCH = Patch(
+    name="sparse_join",
+    why="Featurizers' sparse counts joined by shifting columns, not through scipy's general block code.",
+    proof="tests/adapters/test_sparse_join.py",
+    replacements=lambda settings: [
+        Replacement(Features, "_combine_sparse_features", combine_sparse_features)
+    ],
+)

@@ -13,6 +13,8 @@ from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema
 from rasa.engine.runner.dask import DaskGraphRunner
 
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+
 # (node name, names of the nodes or inputs it needs, in the order its call takes them)
 Step = Tuple[str, Tuple[str, ...]]
 
@@ -72,11 +74,9 @@ class OrderedGraphRunner(DaskGraphRunner):
         return dict(results[target] for target in run_targets)
 
 
-def install_ordered_graph_runner() -> None:
-    """Models that Rasa's processor loads from now on in this process run with OrderedGraphRunner."""
-    rasa.core.processor.DaskGraphRunner = OrderedGraphRunner  # type: ignore[misc]
-
-
-def uninstall_ordered_graph_runner() -> None:
-    """Back to Rasa's own Dask runner (for tests and A/B measurements)."""
-    rasa.core.processor.DaskGraphRunner = DaskGraphRunner  # type: ignore[misc]
+PATCH = Patch(
+    name="graph_runner",
+    why="Each reply runs the prediction graph three times; a plan made once beats Dask's scheduling each time.",
+    proof="tests/adapters/test_graph_runner.py",
+    replacements=lambda settings: [Replacement(rasa.core.processor, "DaskGraphRunner", OrderedGraphRunner)],
+)

@@ -2,24 +2,23 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, List
 
 import rasa_sdk.endpoint
 from rasa_sdk.executor import ActionExecutor
 from sanic import response
 from sanic.exceptions import SanicException
 
-from vraagbaak.adapters.http_errors import install_request_checks
 from vraagbaak.adapters.log_privacy import set_identifiers_in_play
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+from vraagbaak.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def install_private_action_server() -> None:
+def _replacements(settings: Settings) -> List[Replacement]:
     """Wrap rasa_sdk.endpoint.create_app so that every app it builds has the checks below."""
     create_app = rasa_sdk.endpoint.create_app
-    # Malformed requests: a 400, not a dropped connection or a traceback (only Rasa calls, but a log stays clean).
-    install_request_checks()
 
     def create_private_app(*app_args: Any, **app_kwargs: Any) -> Any:
         app = create_app(*app_args, **app_kwargs)
@@ -48,7 +47,15 @@ def install_private_action_server() -> None:
 
         return app
 
-    rasa_sdk.endpoint.create_app = create_private_app
+    return [Replacement(rasa_sdk.endpoint, "create_app", create_private_app)]
+
+
+PATCH = Patch(
+    name="action_server",
+    why="rasa-sdk logs an unknown action's name and sends the whole request body back in its 500.",
+    proof="tests/e2e/test_hostile_input.py",
+    replacements=_replacements,
+)
 
 
 async def _generic_action_error(request: Any, exception: Exception) -> Any:

@@ -15,6 +15,8 @@ from keras.utils import tf_utils
 from rasa.shared.constants import DIAGNOSTIC_DATA
 from rasa.utils.tensorflow import models
 
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+
 _rasa_predict: Callable[[Any, Any], Dict[str, Any]] = models.RasaModel._rasa_predict
 
 
@@ -50,11 +52,9 @@ def rasa_predict(model: Any, batch_in: Any) -> Dict[str, Any]:
     return outputs
 
 
-def install_direct_inference() -> None:
-    """Patch Rasa's TensorFlow models (DIET) in this process."""
-    models.RasaModel._rasa_predict = rasa_predict  # type: ignore[method-assign]
-
-
-def uninstall_direct_inference() -> None:
-    """Rasa's own prediction call again (for tests)."""
-    models.RasaModel._rasa_predict = _rasa_predict  # type: ignore[method-assign]
+PATCH = Patch(
+    name="inference",
+    why="DIET's traced graph called with tensors: no signature matching and conversion per message.",
+    proof="tests/adapters/test_inference.py",
+    replacements=lambda settings: [Replacement(models.RasaModel, "_rasa_predict", rasa_predict)],
+)

@@ -10,6 +10,8 @@ from typing import Callable
 
 from rasa.shared.core.domain import Domain
 
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+
 _rasa_is_empty: Callable[[Domain], bool] = Domain.is_empty
 _CACHE = "_vraagbaak_is_empty"
 
@@ -23,11 +25,9 @@ def is_empty(domain: Domain) -> bool:
     return bool(known)
 
 
-def install_domain_empty_once() -> None:
-    """Patch Rasa's Domain in this process."""
-    Domain.is_empty = is_empty  # type: ignore[method-assign]
-
-
-def uninstall_domain_empty_once() -> None:
-    """Rasa's own check again (for tests)."""
-    Domain.is_empty = _rasa_is_empty  # type: ignore[method-assign]
+PATCH = Patch(
+    name="domain_empty",
+    why="Rasa rebuilt the whole domain to see whether it is empty, for every message.",
+    proof="tests/adapters/test_domain_empty.py",
+    replacements=lambda settings: [Replacement(Domain, "is_empty", is_empty)],
+)

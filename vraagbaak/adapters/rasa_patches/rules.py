@@ -11,6 +11,8 @@ from typing import Any, Callable, Dict, List, Set
 
 from rasa.core.policies.rule_policy import RulePolicy
 
+from vraagbaak.adapters.rasa_patches.patch import Patch, Replacement
+
 _rasa_get_possible_keys: Callable[..., Set[str]] = RulePolicy._get_possible_keys
 
 
@@ -24,11 +26,9 @@ def get_possible_keys(policy: RulePolicy, lookup: Dict[str, str], states: List[A
     return possible_keys
 
 
-def install_short_rule_lookup() -> None:
-    """Patch Rasa's RulePolicy in this process."""
-    RulePolicy._get_possible_keys = get_possible_keys  # type: ignore[method-assign]
-
-
-def uninstall_short_rule_lookup() -> None:
-    """Rasa's own lookup again (for tests)."""
-    RulePolicy._get_possible_keys = _rasa_get_possible_keys  # type: ignore[method-assign]
+PATCH = Patch(
+    name="rules",
+    why="The rules are one or two states long; Rasa matched them against every stored state, twice a message.",
+    proof="tests/adapters/test_rules.py",
+    replacements=lambda settings: [Replacement(RulePolicy, "_get_possible_keys", get_possible_keys)],
+)
