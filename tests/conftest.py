@@ -22,8 +22,6 @@ from vraagbaak.ops.processes import (
     stop_processes,
 )
 
-ARTIFACTS = PROJECT_DIR / "artifacts"
-
 
 @pytest.fixture(scope="session", autouse=True)
 def insights_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:

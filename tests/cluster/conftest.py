@@ -7,7 +7,8 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.support.cluster import ACTION_TIMEOUT, KEPT_TURNS, MODEL, OTHER_SITE, RECORD_EXP, ClusterClient
+from tests.support.bot import MODEL
+from tests.support.cluster import ACTION_TIMEOUT, KEPT_TURNS, OTHER_SITE, RECORD_EXP, ClusterClient
 from vraagbaak.ops.cluster import Cluster, ClusterSpec
 
 

@@ -65,9 +65,9 @@ def test_near_misses_that_are_faq_questions_mostly_get_their_official_answer(par
 
 
 def test_the_answered_with_topic_share_counts_only_the_right_official_answer() -> None:
-    right = ev.BotAction(Outcome.ANSWERED, "pooiers", 0.9, intent="faq_pooiers")
-    other_topic = ev.BotAction(Outcome.ANSWERED, "kritiek", 0.9, intent="faq_kritiek")
-    clarified = ev.BotAction(Outcome.CLARIFIED, "pooiers", 0.4, ("pooiers",), intent="faq_pooiers")
+    right = ev.BotAction(Outcome.ANSWERED, "pooiers", 0.9)
+    other_topic = ev.BotAction(Outcome.ANSWERED, "kritiek", 0.9)
+    clarified = ev.BotAction(Outcome.CLARIFIED, "pooiers", 0.4, ("pooiers",))
     assert ev.answered_with_topic([("pooiers", right)]) == 1.0
     assert ev.answered_with_topic([("pooiers", other_topic), ("pooiers", clarified)]) == 0.0
     assert ev.answered_with_topic([]) == 0.0

@@ -10,10 +10,11 @@ import requests
 
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase
-from vraagbaak.core.paths import MODELS_DIR
+from vraagbaak.core.paths import MODELS_DIR, PROJECT_DIR
 from vraagbaak.ops.processes import RunningServers
 
 MODEL = MODELS_DIR / "vraagbaak.tar.gz"
+ARTIFACTS = PROJECT_DIR / "artifacts"  # screenshots and reports a test leaves for people to look at
 
 
 def load_trained_agent() -> Any:

@@ -11,14 +11,8 @@ from vraagbaak.ops.cluster import Cluster
 
 # Short enough to watch a conversation expire in the test, long enough for a user's pause under load.
 RECORD_EXP = 30
-
-
 KEPT_TURNS = 12
-
-
 ACTION_TIMEOUT = 5
-
-
 OTHER_SITE = "https://www.voorbeeld.be"
 
 

@@ -19,12 +19,8 @@ from vraagbaak.core.settings import Settings
 from vraagbaak.ops.processes import free_port
 
 PASSWORD = "een-lang-geheim-wachtwoord"
-
-
 # The accounts of every test console, all with PASSWORD.
 ACCOUNT_NAMES = ("Ann", "Bo")
-
-
 CSRF_FIELD = re.compile(r'name="csrf" value="([^"]+)"')
 
 

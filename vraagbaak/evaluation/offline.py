@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence, Tuple
 
@@ -44,8 +44,6 @@ class BotAction:
     topic_id: str | None = None
     confidence: float | None = None  # unknown when read from a REST reply
     candidates: Tuple[str, ...] = ()
-    # The classifier's top intent when a model parsed the message here; not part of what the bot did.
-    intent: str = field(default="", compare=False)
 
 
 def outcome_of(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> BotAction:
@@ -56,12 +54,12 @@ def outcome_of(kb: KnowledgeBase, parse_data: Dict[str, Any]) -> BotAction:
     confidence = float(top.get("confidence") or 0.0)
     topic = kb.by_intent(intent)
     if topic:
-        return BotAction(Outcome.ANSWERED, topic.id, confidence, intent=intent)
+        return BotAction(Outcome.ANSWERED, topic.id, confidence)
     if intent == FALLBACK_INTENT:
         reply = replies.clarify(kb, parse_data)
         candidates = tuple(o for o in reply.options or [] if kb.by_id(o))
-        return BotAction(reply.outcome, reply.topic_id, confidence, candidates, intent=str(top.get("name")))
-    return BotAction(INTENT_OUTCOMES.get(intent, Outcome.OTHER), None, confidence, intent=intent)
+        return BotAction(reply.outcome, reply.topic_id, confidence, candidates)
+    return BotAction(INTENT_OUTCOMES.get(intent, Outcome.OTHER), None, confidence)
 
 
 class ModelParser:
