@@ -3,7 +3,7 @@
     python -m vraagbaak.console.compare --voor OUD.tar.gz --na NIEUW.tar.gz [--lijst L.json] --uit R.json
 
 Runs as a separate process (the console starts it after training), so TensorFlow never loads into the
-console. The models parse with staff/evaluation.py's ModelParser, one model in memory at a time; accuracy is
+console. The models parse with evaluation/offline.py's ModelParser, one model in memory at a time; accuracy is
 defined as in the coverage report (Rasa's own `rasa test nlu` definition).
 """
 from __future__ import annotations
