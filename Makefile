@@ -63,8 +63,8 @@ test: $(MODEL) validate lint web-deps services-deps deploy-deps  ## Set up, trai
 # BENCH_ARGS=--skip-baseline-rasa leaves out the rasa-init accuracy baseline (its 5-fold CV takes ~40 minutes here).
 BENCH_ARGS ?=
 bench: $(MODEL) services-deps  ## Accuracy vs baselines, latency, training time, memory; then 1 vs 2 replicas
-	$(PY) -m vraagbaak.staff.bench $(BENCH_ARGS)
-	$(PY) -m vraagbaak.staff.bench_cluster
+	$(PY) -m vraagbaak.bench.run $(BENCH_ARGS)
+	$(PY) -m vraagbaak.bench.cluster
 
 clean:  ## Remove generated files (not the venv)
 	rm -rf models reports results .pytest_cache

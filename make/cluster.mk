@@ -36,5 +36,5 @@ test-cluster: $(MODEL) services-deps deploy-deps  ## Cluster, fault-drill and de
 	$(PY) -m pytest tests/cluster -m cluster -q
 
 bench-cluster: $(MODEL) services-deps  ## Throughput, p50/p95, memory for 1 and 2 replicas; a replica killed; AOF cost
-	$(PY) -m vraagbaak.staff.bench_cluster
-	$(PY) -m vraagbaak.staff.bench_cluster_faults
+	$(PY) -m vraagbaak.bench.cluster
+	$(PY) -m vraagbaak.bench.cluster_faults

@@ -18,7 +18,7 @@ from rasa.utils.endpoints import EndpointConfig
 from rasa_sdk import Tracker
 
 from actions import actions
-from tests.adapters.test_stores import long_session
+from tests.support.trackers import long_session
 from vraagbaak.adapters.rasa_patches import action_call
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.paths import PROJECT_DIR

@@ -7,7 +7,7 @@ import pytest
 import rasa.shared.utils.common
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
-from tests.adapters.test_stores import long_session
+from tests.support.trackers import long_session
 from vraagbaak.adapters.rasa_patches import event_types
 
 EVENT_CLASSES = rasa.shared.utils.common.all_subclasses(Event)

@@ -9,11 +9,11 @@ import pytest
 from rasa.engine.exceptions import GraphRunError
 from rasa.engine.graph import GraphSchema, SchemaNode
 
-from tests.conftest import MODEL
+from tests.support.bot import MODEL
 from vraagbaak.adapters.rasa_patches import graph_runner
 from vraagbaak.adapters.rasa_patches.graph_runner import OrderedGraphRunner, run_order
 from vraagbaak.core.paths import TESTS_DIR
-from vraagbaak.staff import evaluation as ev
+from vraagbaak.evaluation import offline as ev
 
 
 def schema(needs: Dict[str, Dict[str, str]]) -> GraphSchema:

@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.conftest import load_trained_agent, parses_without_and_with
+from tests.support.bot import load_trained_agent, parses_without_and_with
 from vraagbaak.adapters.rasa_patches import inference
 from vraagbaak.core.paths import TESTS_DIR
-from vraagbaak.staff import evaluation as ev
+from vraagbaak.evaluation import offline as ev
 
 SPECS = [tf.TensorSpec([None, 3], tf.int64), tf.TensorSpec([None], tf.float32)]
 

@@ -97,7 +97,7 @@ def test_the_tested_versions_are_the_installed_ones() -> None:
 
 
 def test_the_evaluation_parser_refuses_another_rasa_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    from vraagbaak.staff.evaluation import ModelParser
+    from vraagbaak.evaluation.offline import ModelParser
 
     monkeypatch.setattr(versions.metadata, "version", lambda name: "3.5.0")
     with pytest.raises(versions.UnsupportedVersion, match="getest voor rasa 3.6.21"):

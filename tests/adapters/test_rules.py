@@ -7,7 +7,7 @@ from typing import Any, Iterator, List
 import pytest
 from rasa.core.policies.rule_policy import RULES, RulePolicy
 
-from tests.conftest import load_trained_agent
+from tests.support.bot import load_trained_agent
 from vraagbaak.adapters.rasa_patches import rules
 
 

@@ -9,10 +9,10 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SEQUENCE, TEXT
 from rasa.shared.nlu.training_data.features import Features
 from scipy.sparse import coo_matrix, csr_matrix, hstack
 
-from tests.conftest import load_trained_agent, parses_without_and_with
+from tests.support.bot import load_trained_agent, parses_without_and_with
 from vraagbaak.adapters.rasa_patches import sparse_join
 from vraagbaak.core.paths import TESTS_DIR
-from vraagbaak.staff import evaluation as ev
+from vraagbaak.evaluation import offline as ev
 
 
 def counts(rows: int, columns: int, seed: int, dtype: Any = np.int64) -> coo_matrix:

@@ -20,6 +20,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
+from tests.support.trackers import SLOT, long_session, turn
 from vraagbaak.adapters import stores
 from vraagbaak.adapters.stores import (
     Conversations,
@@ -33,7 +34,6 @@ STORE_CLASS = "vraagbaak.adapters.stores.ForgetfulInMemoryTrackerStore"
 HOUR = 3600.0
 OLD = "OUD-GEHEIM-7f3a"
 NEW = "nieuwe vraag over pooiers"
-SLOT = "aangeboden_keuzes"
 
 
 class FakeClock:
@@ -342,27 +342,6 @@ async def test_a_store_with_its_own_conversations_shares_nothing(
 
 
 # --- Within a session: only the last turns and the slots ---------------------------------------------------
-
-
-def turn(number: int, slot_value: List[str] | None = None) -> List[Event]:
-    """One user turn as Rasa logs it: listen, the question, the answer, maybe the offered options."""
-    events: List[Event] = [
-        ActionExecuted(ACTION_LISTEN_NAME),
-        UserUttered(f"vraag {number}", {"name": "faq_pooiers", "confidence": 1.0}),
-        ActionExecuted("action_beantwoord_faq"),
-        BotUttered(f"antwoord {number}"),
-    ]
-    if slot_value is not None:
-        events.append(SlotSet(SLOT, slot_value))
-    return events
-
-
-def long_session(turns: int, slot_every: int = 0) -> List[Event]:
-    events: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
-    for number in range(turns):
-        slot = [f"onderwerp-{number}"] if slot_every and number % slot_every == 0 else None
-        events += turn(number, slot)
-    return events + [ActionExecuted(ACTION_LISTEN_NAME)]
 
 
 def test_a_long_session_keeps_its_opening_the_slots_and_the_last_turns(rasa_domain: Domain) -> None:

@@ -19,8 +19,6 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
-from tests.cluster.conftest import OTHER_SITE, RECORD_EXP, ClusterClient, wait_until
-from tests.conftest import answer_parts, ask_until_clarified
 from tests.e2e.log_scan import FORGED, log_findings, secrets_on_command_lines
 from tests.e2e.socketio_client import (
     Overheard,
@@ -32,11 +30,13 @@ from tests.e2e.socketio_client import (
     second_connection,
     session_of,
 )
+from tests.support.bot import answer_parts, ask_until_clarified
+from tests.support.cluster import OTHER_SITE, RECORD_EXP, ClusterClient, wait_until
 from vraagbaak.adapters.channels import conversation_id
+from vraagbaak.bench.cluster import question_for, run_load, topic_of
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.ops.supervision import session_members
 from vraagbaak.ops.watchdog import compact_aof
-from vraagbaak.staff.bench_cluster import question_for, run_load, topic_of
 
 pytestmark = pytest.mark.cluster
 

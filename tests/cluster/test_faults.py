@@ -17,14 +17,10 @@ from typing import Any, Dict, List, Tuple
 import pytest
 import requests
 
-from tests.cluster.conftest import KEPT_TURNS, ClusterClient, wait_until
-from tests.conftest import answer_parts
+from tests.support.bot import answer_parts
+from tests.support.cluster import KEPT_TURNS, ClusterClient, wait_until
 from vraagbaak.adapters.conversation_queue import MAX_WAITING
-from vraagbaak.core.knowledge_base import KnowledgeBase
-from vraagbaak.core.settings import Settings
-from vraagbaak.ops.processes import port_is_free
-from vraagbaak.ops.supervision import session_members, stop_cluster
-from vraagbaak.staff.hostile_clients import (
+from vraagbaak.bench.hostile_clients import (
     RestReply,
     ask_socket,
     flood_socket,
@@ -33,6 +29,10 @@ from vraagbaak.staff.hostile_clients import (
     post_rest,
     rest_burst,
 )
+from vraagbaak.core.knowledge_base import KnowledgeBase
+from vraagbaak.core.settings import Settings
+from vraagbaak.ops.processes import port_is_free
+from vraagbaak.ops.supervision import session_members, stop_cluster
 
 pytestmark = pytest.mark.cluster
 

@@ -12,8 +12,8 @@ import yaml
 
 from vraagbaak.core.knowledge_base import BULLET, KnowledgeBase, normalise_title
 from vraagbaak.core.paths import DATA_DIR, KNOWLEDGE_BASE_FILE, MESSAGES_FILE, PROJECT_DIR, TESTS_DIR
-from vraagbaak.staff.evaluation import load_nlu_dir, load_nlu_examples
-from vraagbaak.staff.leaks import fold
+from vraagbaak.evaluation.leaks import fold
+from vraagbaak.evaluation.offline import load_nlu_dir, load_nlu_examples
 
 TRAINING = load_nlu_dir(sorted((DATA_DIR / "nlu").glob("*.yml")))
 HELD_OUT = load_nlu_examples(TESTS_DIR / "test_nlu.yml")

@@ -15,7 +15,7 @@ import yaml
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import PROJECT_DIR, TESTS_DIR
 from vraagbaak.core.redaction import PLACEHOLDER, PLACEHOLDERS, find, personal_data, redact
-from vraagbaak.staff.evaluation import load_nlu_dir
+from vraagbaak.evaluation.offline import load_nlu_dir
 
 DATA_FILE = TESTS_DIR / "data" / "persoonsgegevens.yml"
 

@@ -79,13 +79,11 @@ def test_writing_a_childs_environment_is_no_read(tmp_path: Path) -> None:
     assert readers(tmp_path, [module]) == []
 
 
-def test_the_model_path_is_written_once_outside_the_staff_tools() -> None:
-    # vraagbaak/staff is being split into packages on another branch; its copies go with that work.
+def test_the_model_path_is_written_once() -> None:
     written = [
         path.relative_to(PROJECT_DIR).as_posix()
         for path in sources(PROJECT_DIR)
         if "vraagbaak.tar.gz" in path.read_text(encoding="utf-8")
-        and not path.relative_to(PROJECT_DIR).as_posix().startswith("vraagbaak/staff/")
     ]
     assert written == ["vraagbaak/core/settings.py"]
     assert ENV_DEFAULTS["VRAAGBAAK_MODEL"] == str(DEFAULT_MODEL) == Settings().model

@@ -11,8 +11,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from tests.conftest import MODEL, Servers, answer_parts, load_trained_agent
 from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
+from tests.support.bot import MODEL, Servers, answer_parts, load_trained_agent
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.bounds import MAX_SENDER_LENGTH
 from vraagbaak.core.knowledge_base import knowledge_base

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import answer_parts
 from tests.e2e import test_channels as channels
 from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
 from tests.e2e.test_channels import (
@@ -34,6 +33,7 @@ from tests.e2e.test_channels import (
     telegram_update,
     twilio_form,
 )
+from tests.support.bot import answer_parts
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.adapters.channels.twilio import MAX_FORM_BYTES
 from vraagbaak.ops.processes import RunningServers

@@ -12,7 +12,6 @@ from typing import Callable, Dict, Iterator, List, Tuple
 import pytest
 import requests
 
-from tests.conftest import answer_parts
 from tests.e2e import test_channels as channels
 from tests.e2e.test_channels import (
     KB,
@@ -28,6 +27,7 @@ from tests.e2e.test_channels import (
     telegram_update,
     twilio_form,
 )
+from tests.support.bot import answer_parts
 from vraagbaak.ops.processes import RunningServers
 
 pytestmark = pytest.mark.servers

@@ -20,7 +20,7 @@ import requests
 from rasa.core.channels.facebook import FacebookInput
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import MODEL
+from tests.support.bot import MODEL
 from vraagbaak.adapters.channels.formatting import (
     MESSENGER_LIMIT,
     MESSENGER_MAX_BUTTONS,

@@ -15,11 +15,8 @@ from typing import Iterator, List
 
 import pytest
 
-from tests.conftest import MODEL
-from vraagbaak.core.knowledge_base import knowledge_base
-from vraagbaak.core.settings import Settings
-from vraagbaak.ops.processes import RunningServers, running_servers
-from vraagbaak.staff.hostile_clients import (
+from tests.support.bot import MODEL
+from vraagbaak.bench.hostile_clients import (
     Socket,
     ask_socket,
     flood_socket,
@@ -28,6 +25,9 @@ from vraagbaak.staff.hostile_clients import (
     post_rest,
     rest_burst,
 )
+from vraagbaak.core.knowledge_base import knowledge_base
+from vraagbaak.core.settings import Settings
+from vraagbaak.ops.processes import RunningServers, running_servers
 
 pytestmark = pytest.mark.servers
 KB = knowledge_base()

@@ -15,8 +15,8 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from tests.conftest import MODEL, answer_parts, post_rest_body
 from tests.e2e.socketio_client import SocketIO, run_socketio, session_of
+from tests.support.bot import MODEL, answer_parts, post_rest_body
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH, MAX_REQUEST_BYTES

@@ -10,7 +10,7 @@ from typing import Callable, Dict, Iterator, List, Tuple
 
 import pytest
 
-from tests.conftest import CLARIFYING_PHRASES, MODEL, Servers, answer_parts, ask_until_clarified
+from tests.support.bot import CLARIFYING_PHRASES, MODEL, Servers, answer_parts, ask_until_clarified
 from vraagbaak.core.knowledge_base import KnowledgeBase
 from vraagbaak.core.outcomes import Outcome
 from vraagbaak.core.replies import NONE_OF_THESE_PAYLOAD

@@ -22,9 +22,9 @@ from typing import Any, Dict, Iterator, List
 import pytest
 import requests
 
-from tests.conftest import MODEL
 from tests.e2e.log_scan import FORGED, log_findings, secrets_on_command_lines
 from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.support.bot import MODEL
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.log_lines import MAX_LINE
 from vraagbaak.ops.processes import free_port, launcher_command, start_process, wait_for

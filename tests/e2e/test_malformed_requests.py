@@ -16,15 +16,15 @@ import requests
 import yaml
 from rasa.shared.core.constants import DEFAULT_INTENTS
 
-from tests.conftest import Servers, answer_parts
 from tests.e2e.socketio_client import SocketIO, run_socketio
+from tests.support.bot import Servers, answer_parts
 from vraagbaak.adapters.channels import conversation_id
+from vraagbaak.console.accounts import Account, write_accounts
+from vraagbaak.console.app import ERROR_TEXTS
+from vraagbaak.console.password import hash_password
 from vraagbaak.core.knowledge_base import knowledge_base
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.ops.processes import console_command, free_port, start_process, stop_processes, wait_for
-from vraagbaak.staff.console.accounts import Account, write_accounts
-from vraagbaak.staff.console.app import ERROR_TEXTS
-from vraagbaak.staff.console.password import hash_password
 
 pytestmark = pytest.mark.servers
 KB = knowledge_base()

@@ -9,7 +9,6 @@ from typing import Any, Callable, Dict, List, Tuple
 import pytest
 import requests
 
-from tests.conftest import answer_parts
 from tests.e2e import test_channels as channels
 from tests.e2e.socketio_client import SocketIO, run_socketio
 from tests.e2e.test_channel_delivery import messenger_sent, telegram_sent, twilio_sent
@@ -24,6 +23,7 @@ from tests.e2e.test_channels import (
     telegram_update,
     twilio_form,
 )
+from tests.support.bot import answer_parts
 from vraagbaak.ops.processes import RunningServers
 
 pytestmark = pytest.mark.servers

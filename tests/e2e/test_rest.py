@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.conftest import Servers, answer_parts, ask_until_clarified, post_rest_body
+from tests.support.bot import Servers, answer_parts, ask_until_clarified, post_rest_body
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base
 from vraagbaak.core.user_input import MAX_LENGTH
 

@@ -17,7 +17,6 @@ import aiohttp
 import pytest
 import requests
 
-from tests.conftest import MODEL, answer_parts
 from tests.e2e.socketio_client import (
     Overheard,
     SocketIO,
@@ -28,6 +27,7 @@ from tests.e2e.socketio_client import (
     second_connection,
     session_of,
 )
+from tests.support.bot import MODEL, answer_parts
 from vraagbaak.adapters.channels import conversation_id
 from vraagbaak.adapters.channels.socketio import WRONG_WEBSITE
 from vraagbaak.core.knowledge_base import KnowledgeBase, knowledge_base

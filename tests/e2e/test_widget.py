@@ -12,15 +12,15 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 from typing import Any, Dict, Iterator, List
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from tests.conftest import Servers
 from tests.e2e.socketio_client import run_socketio, session_of
+from tests.support.bot import Servers
+from tests.support.browser import AXE, CHROMIUM, CHROMIUM_ARGS, TIMEOUT_MS, require_browser
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.core.session_tokens import TOKEN
@@ -32,22 +32,10 @@ except ImportError:  # reported as a skip with the reason below
 
 pytestmark = pytest.mark.servers
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-AXE = PROJECT_DIR / "web" / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = PROJECT_DIR / "artifacts"
 STORE_KEY = "vraagbaak.gesprek"
 SESSION_KEY = "vraagbaak.sessie"
 OFFLINE = "Geen verbinding. Probeer het later opnieuw."
-TIMEOUT_MS = 30_000
 
 # Records any use of localStorage or cookies, and any CSP violation, on the widget page (not on the
 # exit page, where the test itself reads storage), and the page's state as it is left. Reports go to
@@ -155,14 +143,6 @@ class Site:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
-
-
-def require_browser() -> None:
-    """The only acceptable reasons to skip: no system Chromium, or no Playwright for Python."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} ontbreekt: draai `make web-deps` (apt-get install chromium)")
-    if sync_playwright is None:
-        pytest.skip("Python-pakket playwright ontbreekt: draai `make web-deps`")
 
 
 @pytest.fixture(scope="module")

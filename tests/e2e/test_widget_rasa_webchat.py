@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from tests.conftest import MODEL
 from tests.e2e.socketio_client import SocketIO, run_socketio
-from tests.e2e.test_widget import CHROMIUM_ARGS, TIMEOUT_MS, require_browser
+from tests.support.bot import MODEL
+from tests.support.browser import CHROMIUM_ARGS, TIMEOUT_MS, require_browser
 from vraagbaak.adapters.channels.formatting import from_markdown_safe
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR

@@ -25,7 +25,7 @@ from vraagbaak.core.settings import (
     Settings,
 )
 from vraagbaak.insights import CATEGORIES, MAX_STORED_CHARS, InsightStore
-from vraagbaak.staff import insights_report as report_tool
+from vraagbaak.reports import insights_report as report_tool
 
 SENDER = "afzender-7f3a9c"
 SECRET = "mijn buurman Jef Peeters doet raar"

@@ -136,7 +136,7 @@ def test_make_run_opens_rasas_api_only_behind_a_token_that_only_the_console_gets
     # The token goes in Rasa's environment, never on a command line (/proc/*/cmdline is readable by all).
     assert commands.rasa_env == {RASA_TOKEN_ENV: token}
     assert rasa[rasa.index("--interface") + 1] == "127.0.0.1"
-    assert commands.console[-3:] == ["vraagbaak.staff.console", "--port", "8090"]
+    assert commands.console[-3:] == ["vraagbaak.console", "--port", "8090"]
     assert commands.console_env == {
         CONSOLE_RASA_TOKEN_ENV: token,
         "VRAAGBAAK_CONSOLE_RASA_URL": "http://127.0.0.1:5005",

@@ -13,7 +13,7 @@ from typing import List
 
 import pytest
 
-from tests.conftest import MODEL, Servers
+from tests.support.bot import MODEL, Servers
 from vraagbaak.core.knowledge_base import KnowledgeBase, Topic
 from vraagbaak.core.paths import PROJECT_DIR
 from vraagbaak.ops.processes import free_port, private_environment

@@ -60,7 +60,7 @@ ENV_DEFAULTS: Dict[str, str] = {
     "VRAAGBAAK_INSIGHTS_DB_URL": f"sqlite:///{INSIGHTS_DB_FILE}",
     "VRAAGBAAK_INSIGHTS_KEEP_TEXT": "false",
     "VRAAGBAAK_INSIGHTS_RETENTION_DAYS": "30",
-    # The staff console (vraagbaak/staff/console): its own port, loopback unless opened on purpose.
+    # The staff console (vraagbaak/console): its own port, loopback unless opened on purpose.
     "VRAAGBAAK_CONSOLE_HOST": "127.0.0.1",
     "VRAAGBAAK_CONSOLE_PORT": "8090",
     "VRAAGBAAK_CONSOLE_SECURE_COOKIES": "false",

@@ -64,8 +64,8 @@ def web_server_command(port: int, rasa_url: str) -> List[str]:
 
 
 def console_command(port: int) -> List[str]:
-    """The command line that runs the staff console (vraagbaak.staff.console) on this port."""
-    return [sys.executable, "-m", "vraagbaak.staff.console", "--port", str(port)]
+    """The command line that runs the staff console (vraagbaak.console) on this port."""
+    return [sys.executable, "-m", "vraagbaak.console", "--port", str(port)]
 
 
 def action_server_arguments(port: int) -> List[str]:

@@ -1,7 +1,7 @@
 """Production settings from environment variables: Redis stores, closed API, token-protected REST.
 
     python -m vraagbaak.ops.production rasa      # start Rasa with the production configuration
-    python -m vraagbaak.ops.production acties    # start the action server on its internal address
+    python -m vraagbaak.ops.production actions   # start the action server on its internal address
     python -m vraagbaak.ops.production config --out DIR   # only write endpoints.yml and credentials.yml
 
 Without VRAAGBAAK_ENV=production nothing changes: the repository's endpoints.yml and credentials.yml
@@ -136,13 +136,13 @@ def _exec(module_args: Sequence[str], extra_env: Dict[str, str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: rasa | acties | config --out DIR."""
+    """Command line: rasa | actions | config --out DIR."""
     parser = argparse.ArgumentParser(
         prog="python -m vraagbaak.ops.production", description=__doc__.splitlines()[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("rasa", help="start Rasa met de productie-instellingen")
-    sub.add_parser("acties", help="start de actieserver op het interne adres")
+    sub.add_parser("actions", help="start de actieserver op het interne adres")
     serve = sub.add_parser("rasa-proces", help=argparse.SUPPRESS)
     serve.add_argument("rasa_args", nargs=argparse.REMAINDER)
     config = sub.add_parser("config", help="schrijf endpoints.yml en credentials.yml")
@@ -161,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # No secret is an argument: Rasa gets them from the environment through the launcher.
         print(" ".join(rasa_arguments(settings, endpoints, credentials)))
         return 0
-    if args.command == "acties":
+    if args.command == "actions":
         _exec(["vraagbaak.ops.launcher", *action_arguments(settings)], action_environment(settings))
     if args.command == "rasa-proces":
         from vraagbaak.ops.launcher import run_rasa_cli

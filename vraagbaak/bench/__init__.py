@@ -1,0 +1,1 @@
+"""Developer benchmarks (`make bench`, `make bench-cluster`): accuracy, safety, latency, fairness, memory."""

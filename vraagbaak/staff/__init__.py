@@ -1,1 +1,0 @@
-"""Staff tools: evaluation, reports, coverage, batch questions, insights report, benchmarks."""
