@@ -217,3 +217,15 @@ def test_an_inherited_attribute_is_inherited_again_after_uninstall(fresh_registr
 def test_the_installer_lists_only_modules_that_exist() -> None:
     here = Path(installer.__file__).parent
     assert all((here / f"{name}.py").exists() for name in ALL_PATCHES)
+
+
+def test_the_console_gets_its_patch_through_the_installer(fresh_registry: Registry) -> None:
+    installer.install(None, installer.CONSOLE)
+    assert fresh_registry.installed() == ("request_checks",)
+
+
+def test_the_console_refuses_another_sanic(monkeypatch: pytest.MonkeyPatch, fresh_registry: Registry) -> None:
+    monkeypatch.setattr(versions.metadata, "version", lambda name: "22.0.0")
+    with pytest.raises(versions.UnsupportedVersion, match="getest voor sanic"):
+        installer.install(None, installer.CONSOLE)
+    assert fresh_registry.installed() == (), "nothing is patched before the check"

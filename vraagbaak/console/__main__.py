@@ -73,13 +73,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not read_accounts(workspace.accounts_file):
         print(NO_ACCOUNT, file=sys.stderr)
         return 2
-    from vraagbaak.adapters.http_errors import install_request_checks
+    from vraagbaak.adapters.rasa_patches.installer import CONSOLE, UnsupportedVersion, install
     from vraagbaak.console.app import create_app
     from vraagbaak.console.state import Console
     from vraagbaak.reports import shared as reports
 
     reports.quiet_process()  # library warnings (matplotlib for the insights plots) say nothing to staff
-    install_request_checks()  # a malformed request gets the console's Dutch 400, not a dropped connection
+    try:
+        install(
+            settings, CONSOLE
+        )  # a malformed request gets the console's Dutch 400, not a dropped connection
+    except UnsupportedVersion as error:
+        print(f"De console start niet: {error}", file=sys.stderr)
+        return 2
     port = args.port or settings.console_port
     app = create_app(Console.create(settings, workspace))
     print(

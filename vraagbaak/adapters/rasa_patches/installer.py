@@ -14,6 +14,7 @@ from vraagbaak.core.settings import Settings
 
 RASA = "rasa"
 ACTION_SERVER = "action_server"
+CONSOLE = "console"
 
 # In install order: a patch that wraps another's object comes after it (identifier_scope wraps turn_gate,
 # dutch_error_pages wraps api_secrets). docs/architecture.md lists each one with why and its proof.
@@ -38,11 +39,26 @@ PATCH_MODULES: Dict[str, Tuple[str, ...]] = {
         "training_input",
     ),
     ACTION_SERVER: ("request_checks", "action_server"),
+    # The staff console is a Sanic app of its own: a malformed request gets its Dutch 400.
+    CONSOLE: ("request_checks",),
 }
 # The packages whose code the patches of each process replace.
-PATCHED_PACKAGES: Dict[str, Tuple[str, ...]] = {RASA: ("rasa", "sanic"), ACTION_SERVER: ("rasa-sdk", "sanic")}
+PATCHED_PACKAGES: Dict[str, Tuple[str, ...]] = {
+    RASA: ("rasa", "sanic"),
+    ACTION_SERVER: ("rasa-sdk", "sanic"),
+    CONSOLE: ("sanic",),
+}
 
-__all__ = ["ACTION_SERVER", "RASA", "UnsupportedVersion", "install", "installed", "patches", "uninstall"]
+__all__ = [
+    "ACTION_SERVER",
+    "CONSOLE",
+    "RASA",
+    "UnsupportedVersion",
+    "install",
+    "installed",
+    "patches",
+    "uninstall",
+]
 
 
 def patches(process: str = RASA) -> List[Patch]:
